@@ -1,0 +1,36 @@
+# Every target installs what it needs first, so each works on a fresh clone.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen --extra dev
+GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
+
+.PHONY: setup demo test lint typecheck drift pytest bench bench-quick
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
+	$(UV) sync --frozen --extra dev --quiet
+
+demo: setup
+	$(RUN) wstream-gen schema/examples/orders.yaml --out demo/_build
+	$(RUN) python demo/run_demo.py
+
+test: setup lint typecheck drift pytest
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck:
+	$(RUN) mypy --strict runtime/wstream generator/wstream_gen $(wildcard generated/*/)
+
+drift:
+	@if [ -e generator/wstream_gen/cli.py ]; then $(RUN) wstream-gen --check --out generated $(GENERATED_FROM); fi
+
+pytest:
+	$(RUN) pytest -q
+
+bench: setup
+	$(RUN) python -m benchmarks
+
+bench-quick: setup
+	$(RUN) python -m benchmarks --quick

