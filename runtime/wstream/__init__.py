@@ -1,1 +1,39 @@
-"""Typed Workflow Streams for Temporal: the runtime."""
+"""wstream: typed, wire-compatible Temporal Workflow Streams (the runtime)."""
+
+from wstream.client import WorkflowStreamClient
+from wstream.codec import ConverterCodec, ModelCodec, PayloadCodec, RawCodec, RootModelCodec
+from wstream.errors import (
+    BufferFullError,
+    ItemDecodeError,
+    ItemTooLargeError,
+    StateTooLargeError,
+    StreamNotFoundError,
+    WorkflowStreamError,
+)
+from wstream.item import WorkflowStreamItem
+from wstream.poller import PollStats
+from wstream.stream import WorkflowStream
+from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
+from wstream.wire import PublisherState, WorkflowStreamState
+
+__all__ = [
+    "BufferFullError",
+    "ConverterCodec",
+    "ItemDecodeError",
+    "ItemTooLargeError",
+    "ModelCodec",
+    "PayloadCodec",
+    "PollStats",
+    "PublisherState",
+    "RawCodec",
+    "RootModelCodec",
+    "StateTooLargeError",
+    "StreamNotFoundError",
+    "TopicHandle",
+    "WorkflowStream",
+    "WorkflowStreamClient",
+    "WorkflowStreamError",
+    "WorkflowStreamItem",
+    "WorkflowStreamState",
+    "WorkflowTopicHandle",
+]

@@ -1,0 +1,124 @@
+"""The client's bounded publish buffer, cut into byte-bounded batches."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+
+from wstream.errors import BufferFullError, ItemTooLargeError
+
+#: Bytes of the batch envelope around the items: publisher id, sequence, JSON punctuation.
+ENVELOPE_OVERHEAD = 96
+#: JSON bytes around one item besides its topic and data: ``{"topic":,"data":""},``.
+ITEM_OVERHEAD = 22
+
+
+@dataclass(frozen=True)
+class BufferedItem:
+    """One encoded item waiting to be sent."""
+
+    topic: str
+    data: str
+    size: int
+
+
+def item_wire_size(topic: str, data: str) -> int:
+    """Return the bytes one item adds to a publish signal's JSON envelope."""
+    topic_size = (
+        len(topic) + 2 if topic.isascii() and topic.isprintable() else len(json.dumps(topic))
+    )
+    return topic_size + len(data) + ITEM_OVERHEAD
+
+
+class Batcher:
+    """Buffers encoded items under item and byte bounds and hands them out in batches.
+
+    A batch never holds more than ``max_batch_size`` items (when set) nor more than
+    ``max_batch_bytes`` bytes of signal envelope, so a burst of any size becomes several
+    signals that each fit well under Temporal's payload limits.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_batch_bytes: int,
+        max_batch_size: int | None,
+        max_buffer_items: int,
+        max_buffer_bytes: int,
+    ) -> None:
+        """Set the batch and buffer bounds."""
+        if max_batch_bytes <= ENVELOPE_OVERHEAD + ITEM_OVERHEAD:
+            raise ValueError(f"max_batch_bytes={max_batch_bytes} leaves no room for any item")
+        if max_batch_size is not None and max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
+        self.max_batch_bytes = max_batch_bytes
+        self.max_batch_size = max_batch_size
+        self.max_buffer_items = max_buffer_items
+        self.max_buffer_bytes = max_buffer_bytes
+        self._items: deque[BufferedItem] = deque()
+        self.buffered_bytes = 0
+        #: Items ever accepted by :meth:`add`; flush targets are expressed in this count.
+        self.accepted_total = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def check(self, topic: str, data: str) -> BufferedItem:
+        """Return the buffered form of an item, refusing one that could never be sent.
+
+        Raises:
+            ItemTooLargeError: the item alone exceeds the batch byte budget.
+        """
+        size = item_wire_size(topic, data)
+        if size + ENVELOPE_OVERHEAD > self.max_batch_bytes:
+            raise ItemTooLargeError(topic, size, self.max_batch_bytes - ENVELOPE_OVERHEAD)
+        return BufferedItem(topic, data, size)
+
+    def has_room(self, item: BufferedItem) -> bool:
+        """Whether ``item`` fits in the buffer now (an empty buffer always takes one item)."""
+        if not self._items:
+            return True
+        return (
+            len(self._items) < self.max_buffer_items
+            and self.buffered_bytes + item.size <= self.max_buffer_bytes
+        )
+
+    def add(self, item: BufferedItem) -> None:
+        """Append an item, refusing it when the buffer is at its bound.
+
+        Raises:
+            BufferFullError: the buffer holds ``max_buffer_items`` items or
+                ``max_buffer_bytes`` bytes already.
+        """
+        if not self.has_room(item):
+            raise BufferFullError(
+                item.topic,
+                len(self._items),
+                self.buffered_bytes,
+                self.max_buffer_items,
+                self.max_buffer_bytes,
+            )
+        self._items.append(item)
+        self.buffered_bytes += item.size
+        self.accepted_total += 1
+
+    def batch_ready(self) -> bool:
+        """Whether the buffer already holds at least one full batch."""
+        if self.max_batch_size is not None and len(self._items) >= self.max_batch_size:
+            return True
+        return self.buffered_bytes + ENVELOPE_OVERHEAD >= self.max_batch_bytes
+
+    def take_batch(self) -> list[BufferedItem]:
+        """Remove and return the next batch (empty when nothing is buffered)."""
+        batch: list[BufferedItem] = []
+        size = ENVELOPE_OVERHEAD
+        limit = self.max_batch_size
+        while self._items:
+            item = self._items[0]
+            if batch and (size + item.size > self.max_batch_bytes or len(batch) == limit):
+                break
+            batch.append(self._items.popleft())
+            size += item.size
+            self.buffered_bytes -= item.size
+        return batch

@@ -1,0 +1,384 @@
+"""The client side: publish with batching and exactly-once retry, subscribe by offset."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from temporalio import activity
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter, PayloadConverter
+from temporalio.service import RPCError, RPCStatusCode
+from typing_extensions import Self
+
+from wstream import limits
+from wstream.batcher import Batcher, BufferedItem
+from wstream.bindings import TopicBindings
+from wstream.codec import PayloadCodec, codec_for
+from wstream.errors import StreamNotFoundError
+from wstream.item import WorkflowStreamItem
+from wstream.poller import Poller, PollStats
+from wstream.publisher import Publisher
+from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
+from wstream.wire import OFFSET_QUERY, encode_payload
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_INTERVAL = timedelta(seconds=2)
+DEFAULT_MAX_RETRY_DURATION = timedelta(seconds=600)
+
+
+class WorkflowStreamClient:
+    """Publishes to and subscribes from the stream hosted by one workflow.
+
+    Publishing buffers encoded items; a background flusher (started by ``async with``) sends
+    them as byte-bounded, sequenced batches every ``batch_interval`` or as soon as a batch
+    is full. Every batch carries ``(publisher_id, sequence)`` and keeps them across retries,
+    so the workflow applies each batch exactly once.
+    """
+
+    def __init__(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        *,
+        client: Client | None = None,
+        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
+        max_batch_size: int | None = None,
+        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
+        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
+        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
+        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
+    ) -> None:
+        """Bind a stream client to a workflow handle.
+
+        Prefer :meth:`create`, which also follows continue-as-new chains by workflow id.
+
+        Args:
+            handle: Handle of the workflow hosting the stream.
+            client: The Temporal client; with it, subscriptions follow continue-as-new.
+            batch_interval: How often the background flusher sends buffered items.
+            max_batch_size: Most items in one batch (no item bound when ``None``).
+            max_retry_duration: How long one batch is retried before ``flush`` raises
+                ``TimeoutError``.
+            max_batch_bytes: Byte budget of one publish signal; bursts become several batches.
+            max_buffer_items: Most items buffered before ``publish`` raises ``BufferFullError``.
+            max_buffer_bytes: Most bytes buffered before ``publish`` raises ``BufferFullError``.
+        """
+        self._handle = handle
+        self._client = client
+        self._batch_interval = batch_interval.total_seconds()
+        self._batcher = Batcher(
+            max_batch_bytes=max_batch_bytes,
+            max_batch_size=max_batch_size,
+            max_buffer_items=max_buffer_items,
+            max_buffer_bytes=max_buffer_bytes,
+        )
+        self._publisher = Publisher(handle, self._batcher, max_retry_duration=max_retry_duration)
+        self._bindings = TopicBindings(self._payload_converter)
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._background_error: BaseException | None = None
+        #: Counters of this client's subscriptions (queries, long-polls, skipped items).
+        self.poll_stats = PollStats()
+
+    @classmethod
+    def create(
+        cls,
+        client: Client,
+        workflow_id: str,
+        *,
+        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
+        max_batch_size: int | None = None,
+        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
+        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
+        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
+        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
+    ) -> Self:
+        """Return a stream client for the workflow ``workflow_id``, following continue-as-new.
+
+        Args: see :class:`WorkflowStreamClient`.
+        """
+        return cls(
+            client.get_workflow_handle(workflow_id),
+            client=client,
+            batch_interval=batch_interval,
+            max_batch_size=max_batch_size,
+            max_retry_duration=max_retry_duration,
+            max_batch_bytes=max_batch_bytes,
+            max_buffer_items=max_buffer_items,
+            max_buffer_bytes=max_buffer_bytes,
+        )
+
+    @classmethod
+    def from_within_activity(
+        cls,
+        *,
+        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
+        max_batch_size: int | None = None,
+        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
+        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
+        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
+        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
+    ) -> Self:
+        """Return a stream client for the workflow that started the current activity.
+
+        Raises:
+            RuntimeError: not in an activity, or in a standalone activity (no parent workflow).
+        """
+        if not activity.in_activity():
+            raise RuntimeError(
+                "WorkflowStreamClient.from_within_activity() must be called inside an "
+                "activity; elsewhere use WorkflowStreamClient.create(client, workflow_id)"
+            )
+        workflow_id = activity.info().workflow_id
+        if not workflow_id:
+            raise RuntimeError(
+                "this activity was not started by a workflow (standalone activity), so there "
+                "is no parent stream; use WorkflowStreamClient.create(client, workflow_id)"
+            )
+        return cls.create(
+            activity.client(),
+            workflow_id,
+            batch_interval=batch_interval,
+            max_batch_size=max_batch_size,
+            max_retry_duration=max_retry_duration,
+            max_batch_bytes=max_batch_bytes,
+            max_buffer_items=max_buffer_items,
+            max_buffer_bytes=max_buffer_bytes,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        """Start the background flusher."""
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._run_flusher(), name="wstream-flusher")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the flusher and send everything still buffered or pending."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+        await self.flush()
+
+    @property
+    def publisher_id(self) -> str:
+        """This client's random publisher id (16 hex characters)."""
+        return self._publisher.publisher_id
+
+    @property
+    def buffered(self) -> int:
+        """Items accepted by ``publish`` and not yet acknowledged by the server."""
+        return self._batcher.accepted_total - self._publisher.settled_total
+
+    async def flush(self) -> None:
+        """Return once every item published before this call is acknowledged by the server.
+
+        Raises:
+            TimeoutError: a batch could not be sent within ``max_retry_duration``; it was
+                dropped, and later batches take fresh sequences.
+            StreamNotFoundError: the workflow does not exist or has closed.
+        """
+        self._raise_background_error()
+        await self._publisher.send_until(self._batcher.accepted_total)
+
+    def _raise_background_error(self) -> None:
+        error, self._background_error = self._background_error, None
+        if error is not None:
+            raise error
+
+    async def get_offset(self) -> int:
+        """Return the stream's end offset: base offset plus retained log length."""
+        try:
+            return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise StreamNotFoundError(
+                    f"workflow {self._handle.id!r} not found: {error.message}"
+                ) from error
+            raise
+
+    async def _run_flusher(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._batch_interval)
+            self._wake.clear()
+            if self._background_error is not None:
+                continue  # hold items until the error has been surfaced by flush()
+            try:
+                await self._publisher.send_until(self._batcher.accepted_total)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("workflow stream %s: publish failed: %s", self._handle.id, error)
+                self._background_error = error
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _payload_converter(self) -> PayloadConverter:
+        client = self._client or getattr(self._handle, "_client", None)
+        converter = client.data_converter if client is not None else DataConverter.default
+        return converter.payload_converter
+
+    def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
+        payload = value if isinstance(value, Payload) else codec.encode(value)
+        return self._batcher.check(topic, encode_payload(payload))
+
+    def _publish(
+        self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
+    ) -> None:
+        self._batcher.add(self._encode(topic, codec, value))
+        if force_flush or self._batcher.batch_ready():
+            self._wake.set()
+
+    async def _publish_wait(
+        self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
+    ) -> None:
+        item = self._encode(topic, codec, value)
+        while not self._batcher.has_room(item):
+            if self._flusher is None:
+                await self._publisher.send_until(self._publisher.settled_total + 1)
+                continue
+            self._raise_background_error()
+            self._publisher.room.clear()
+            self._wake.set()
+            await self._publisher.room.wait()
+        self._batcher.add(item)
+        if force_flush or self._batcher.batch_ready():
+            self._wake.set()
+
+    @overload
+    def topic(self, name: str) -> TopicHandle[Any]: ...
+
+    @overload
+    def topic(
+        self, name: str, *, type: type[T], codec: PayloadCodec[T] | None = None
+    ) -> TopicHandle[T]: ...
+
+    def topic(
+        self, name: str, *, type: Any = Any, codec: PayloadCodec[Any] | None = None
+    ) -> TopicHandle[Any]:
+        """Return a typed handle for topic ``name``.
+
+        One type per topic name per client: the same call again returns an equal handle, a
+        different type raises ``RuntimeError``. Items of this topic read by :meth:`subscribe`
+        decode to the bound type.
+
+        Args:
+            name: The topic's wire name.
+            type: The value type (``Any`` when omitted); Pydantic models take the
+                pydantic-core fast path.
+            codec: A codec to use instead of the one chosen for ``type``.
+
+        Raises:
+            RuntimeError: the topic is already bound to a different type.
+            TypeError: ``type`` is ``Payload`` (use ``RawValue``).
+        """
+        return TopicHandle(self, name, type, self._bindings.bind(name, type, codec))
+
+    # -- subscribing -----------------------------------------------------------------------
+
+    @overload
+    def subscribe(
+        self,
+        topics: str | Sequence[str] | None = None,
+        from_offset: int = 0,
+        *,
+        result_type: None = None,
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    ) -> AsyncIterator[WorkflowStreamItem[Any]]: ...
+
+    @overload
+    def subscribe(
+        self,
+        topics: str | Sequence[str] | None = None,
+        from_offset: int = 0,
+        *,
+        result_type: type[T],
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    ) -> AsyncIterator[WorkflowStreamItem[T]]: ...
+
+    def subscribe(
+        self,
+        topics: str | Sequence[str] | None = None,
+        from_offset: int = 0,
+        *,
+        result_type: Any = None,
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    ) -> AsyncIterator[WorkflowStreamItem[Any]]:
+        """Follow the stream from ``from_offset``, yielding items in offset order.
+
+        The backlog is read through the poll query (nothing is written to history); at the
+        tail the subscription polls by query with a back-off that grows while the stream is
+        quiet, and parks on the poll update only after a few quiet seconds. It follows
+        continue-as-new (when the client knows the ``Client``), resumes from the retained base
+        when its offset was truncated (counting ``poll_stats.items_skipped``), and ends once
+        the workflow has closed and every retained item was read.
+
+        Args:
+            topics: One topic, several, or ``None`` for all.
+            from_offset: The first offset to read.
+            result_type: Decode every item to this type; ``RawValue`` yields raw payloads.
+                When ``None``, each item decodes to the type bound to its topic with
+                :meth:`topic`, or to ``Any`` with the payload converter.
+            poll_cooldown: Pause between polls while items flow.
+
+        Raises:
+            ItemDecodeError: an item does not decode (names its topic and offset).
+            StreamNotFoundError: the workflow does not exist or hosts no stream.
+            TypeError: ``result_type`` is ``Payload``.
+        """
+        names = [topics] if isinstance(topics, str) else list(topics or [])
+        codecs: dict[str, PayloadCodec[Any]] | None = None
+        fixed: PayloadCodec[Any] | None = None
+        if result_type is not None:
+            fixed = codec_for(result_type, self._payload_converter())
+        return self._subscribe_codecs(names, from_offset, codecs, fixed, poll_cooldown)
+
+    def _subscribe_codecs(
+        self,
+        topics: list[str],
+        from_offset: int,
+        codecs: dict[str, PayloadCodec[Any]] | None,
+        fixed: PayloadCodec[Any] | None,
+        poll_cooldown: timedelta,
+    ) -> AsyncIterator[WorkflowStreamItem[Any]]:
+        def codec_for_topic(topic: str) -> PayloadCodec[Any]:
+            if fixed is not None:
+                return fixed
+            if codecs is not None and topic in codecs:
+                return codecs[topic]
+            return self._bindings.codec(topic)
+
+        if from_offset < 0:
+            raise ValueError(f"from_offset must not be negative, got {from_offset}")
+        poller = Poller(
+            self._latest_handle,
+            topics=topics,
+            from_offset=from_offset,
+            codec_for_topic=codec_for_topic,
+            poll_cooldown=poll_cooldown,
+            stats=self.poll_stats,
+        )
+        return poller.items()
+
+    def _latest_handle(self) -> WorkflowHandle[Any, Any]:
+        """The handle polls go to: the chain's latest run when the client is known."""
+        if self._client is not None and self._handle.run_id is not None:
+            return self._client.get_workflow_handle(self._handle.id)
+        return self._handle

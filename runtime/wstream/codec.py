@@ -1,0 +1,139 @@
+"""Typed payload codecs: how one topic's values become payloads and back."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from pydantic import BaseModel, RootModel
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+from temporalio.converter import PayloadConverter
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+_JSON_PLAIN = b"json/plain"
+
+
+class PayloadCodec(Protocol[T]):
+    """Turns the values of one topic into payloads and back."""
+
+    def encode(self, value: T) -> Payload:
+        """Return the payload for ``value``; raise if it is not a valid value of the topic."""
+        ...
+
+    def decode(self, payload: Payload) -> T:
+        """Return the value carried by ``payload``; raise if it does not fit the topic."""
+        ...
+
+
+def _json_payload(data: bytes) -> Payload:
+    return Payload(metadata={"encoding": _JSON_PLAIN}, data=data)
+
+
+def _require_json(payload: Payload) -> None:
+    encoding = payload.metadata.get("encoding", b"")
+    if encoding != _JSON_PLAIN:
+        raise ValueError(f"expected a json/plain payload, got encoding {encoding!r}")
+
+
+class ModelCodec(Generic[M]):
+    """Pydantic fast path: pydantic-core writes and reads ``json/plain`` bytes directly."""
+
+    def __init__(self, model: type[M]) -> None:
+        """Bind the codec to one Pydantic model class."""
+        self.model = model
+
+    def encode(self, value: M) -> Payload:
+        """Serialize a model instance (a dict is validated into the model first)."""
+        if not isinstance(value, self.model):
+            value = self.model.model_validate(value)
+        return _json_payload(value.__pydantic_serializer__.to_json(value))
+
+    def decode(self, payload: Payload) -> M:
+        """Validate the payload's JSON straight into the model."""
+        _require_json(payload)
+        return self.model.model_validate_json(payload.data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ModelCodec) and other.model is self.model
+
+    def __hash__(self) -> int:
+        return hash((ModelCodec, self.model))
+
+
+class RootModelCodec(Generic[R]):
+    """Carries plain values (``int``, ``str``, lists, unions) validated by a ``RootModel``.
+
+    Publishing validates the value through the root model, so a schema constraint such as a
+    ``minimum`` or ``pattern`` fails at the call site; decoding returns the unwrapped value.
+    """
+
+    def __init__(self, model: type[RootModel[R]]) -> None:
+        """Bind the codec to one ``RootModel`` class."""
+        self.model = model
+
+    def encode(self, value: R) -> Payload:
+        """Validate ``value`` through the root model and serialize it."""
+        wrapped = self.model.model_validate(value)
+        return _json_payload(wrapped.__pydantic_serializer__.to_json(wrapped))
+
+    def decode(self, payload: Payload) -> R:
+        """Validate the payload's JSON through the root model and unwrap it."""
+        _require_json(payload)
+        return self.model.model_validate_json(payload.data).root
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RootModelCodec) and other.model is self.model
+
+    def __hash__(self) -> int:
+        return hash((RootModelCodec, self.model))
+
+
+class ConverterCodec(Generic[T]):
+    """Generic path: the client's (or workflow's) payload converter, for any other type."""
+
+    def __init__(self, converter: PayloadConverter, type_hint: type[T] | None) -> None:
+        """Bind the codec to a payload converter and the type values decode to."""
+        self.converter = converter
+        self.type_hint = type_hint
+
+    def encode(self, value: T) -> Payload:
+        """Convert ``value`` with the payload converter."""
+        return self.converter.to_payloads([value])[0]
+
+    def decode(self, payload: Payload) -> T:
+        """Convert ``payload`` to the bound type (``Any`` when none was bound)."""
+        return cast(T, self.converter.from_payloads([payload], [self.type_hint or Any])[0])
+
+
+class RawCodec:
+    """Yields items as :class:`temporalio.common.RawValue`, undecoded."""
+
+    def encode(self, value: RawValue) -> Payload:
+        """Unwrap a raw value."""
+        return value.payload
+
+    def decode(self, payload: Payload) -> RawValue:
+        """Wrap a payload without decoding it."""
+        return RawValue(payload)
+
+
+def codec_for(type_hint: Any, converter: PayloadConverter) -> PayloadCodec[Any]:
+    """Choose the codec for a type: Pydantic models take the fast path.
+
+    Raises:
+        TypeError: ``type_hint`` is ``Payload``, which is not a value type.
+    """
+    if type_hint is Payload:
+        raise TypeError(
+            "type=Payload is not supported: a Payload is a wire envelope, not a value type. "
+            "Use type=temporalio.common.RawValue to receive raw payloads; a pre-built Payload "
+            "may be published on any topic handle as is"
+        )
+    if type_hint is RawValue:
+        return RawCodec()
+    if isinstance(type_hint, type) and issubclass(type_hint, BaseModel):
+        return ModelCodec(type_hint)
+    return ConverterCodec(converter, None if type_hint is Any else type_hint)

@@ -1,0 +1,33 @@
+"""Temporal server limits and the stream defaults derived from them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The server rejects a single payload (signal/update argument or result) above this size.
+PAYLOAD_REJECT_BYTES: Final = 2 * 1024 * 1024
+#: The SDK logs a warning for payloads above this size.
+PAYLOAD_WARN_BYTES: Final = 512 * 1024
+#: Signals one workflow run accepts before the server refuses more.
+SIGNALS_PER_RUN: Final = 10_000
+#: Updates one workflow run accepts in total.
+UPDATES_PER_RUN: Final = 2_000
+#: Updates one workflow run holds in flight at once.
+UPDATES_IN_FLIGHT: Final = 10
+
+#: Default byte budget of one publish batch: the whole signal envelope stays under this.
+DEFAULT_MAX_BATCH_BYTES: Final = 192 * 1024
+#: Default bound on items buffered in one client before ``publish()`` refuses more.
+DEFAULT_MAX_BUFFER_ITEMS: Final = 100_000
+#: Default bound on bytes buffered in one client before ``publish()`` refuses more.
+DEFAULT_MAX_BUFFER_BYTES: Final = 32 * 1024 * 1024
+#: A poll answer (query or update result) is paged below this many bytes.
+MAX_POLL_RESPONSE_BYTES: Final = 1_000_000
+#: ``get_state`` refuses a state larger than this: it must fit in one continue-as-new payload.
+MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024
+#: Signals per run after which the stream asks the workflow to continue-as-new.
+SIGNALS_BEFORE_CONTINUE_AS_NEW: Final = SIGNALS_PER_RUN * 9 // 10
+#: Updates per run after which the stream asks the workflow to continue-as-new.
+UPDATES_BEFORE_CONTINUE_AS_NEW: Final = UPDATES_PER_RUN * 9 // 10
+#: Poll updates the stream holds in flight before it turns wstream tail pollers to queries.
+MAX_WAITING_NOTIFY_POLLS: Final = UPDATES_IN_FLIGHT - 4

@@ -1,0 +1,263 @@
+"""Follows a stream: backlog by query, tail by adaptive query polling and a rare long-poll."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from wstream.codec import PayloadCodec
+from wstream.errors import (
+    POLLERS_BUSY,
+    STREAM_DRAINING,
+    TRUNCATED_OFFSET,
+    ItemDecodeError,
+    StreamNotFoundError,
+)
+from wstream.item import WorkflowStreamItem
+from wstream.publisher import is_retryable
+from wstream.wire import POLL_HANDLER, PollInput, decode_payload
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL = frozenset(
+    {
+        WorkflowExecutionStatus.COMPLETED,
+        WorkflowExecutionStatus.FAILED,
+        WorkflowExecutionStatus.CANCELED,
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.TIMED_OUT,
+    }
+)
+#: Longest pause between tail queries while the stream is quiet.
+_MAX_IDLE_INTERVAL_SECONDS = 1.0
+#: Quiet time after which the poller parks on a long-poll update instead of querying.
+_IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
+#: After the workflow turned a long-poll away as busy, query for this long before asking again.
+_BUSY_BACKOFF_SECONDS = 10.0
+_STATUS_CHECK_SECONDS = 1.0
+
+
+@dataclass
+class PollStats:
+    """Counters of one client's subscriptions, for logs and tests."""
+
+    queries: int = 0
+    long_polls: int = 0
+    items_skipped: int = 0
+
+
+@dataclass
+class _Page:
+    items: list[dict[str, Any]]
+    next_offset: int
+    more_ready: bool
+    base_offset: int | None
+
+
+def _parse(raw: RawValue) -> _Page:
+    body = json.loads(raw.payload.data)
+    return _Page(
+        body.get("items") or [],
+        int(body.get("next_offset", 0)),
+        bool(body.get("more_ready", False)),
+        body.get("base_offset"),
+    )
+
+
+class Poller:
+    """Reads one subscription's items in order, following continue-as-new to the end.
+
+    Backlog pages come from the poll *query*, which writes nothing to history. At the tail
+    the poller keeps querying with a back-off that grows while the stream is quiet; only
+    after a few seconds of quiet does it park on a poll *update* (asking a wstream workflow
+    for the new end offset only), so history cost does not grow with the subscribers.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[], WorkflowHandle[Any, Any]],
+        *,
+        topics: list[str],
+        from_offset: int,
+        codec_for_topic: Callable[[str], PayloadCodec[Any]],
+        poll_cooldown: timedelta,
+        stats: PollStats,
+    ) -> None:
+        """Set up one subscription; ``handle`` returns the handle of the latest run."""
+        self._handle = handle
+        self._topics = topics
+        self.offset = from_offset
+        self._codec_for_topic = codec_for_topic
+        self._cooldown = max(poll_cooldown.total_seconds(), 0.001)
+        self._stats = stats
+        self._long_poll_allowed_at = 0.0
+
+    async def items(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
+        """Yield items in offset order until the workflow has ended and all are read."""
+        quiet_since: float | None = None
+        interval = self._cooldown
+        last_status_check = 0.0
+        while True:
+            page = await self._query()
+            for item in self._decode(page):
+                yield item
+            if page.items or page.next_offset > self.offset:
+                self.offset = max(self.offset, page.next_offset)
+            if page.more_ready:
+                continue
+            if page.items:
+                quiet_since = None
+                interval = self._cooldown
+                await asyncio.sleep(self._cooldown)
+                continue
+            now = time.monotonic()
+            quiet_since = quiet_since or now
+            if now - last_status_check >= _STATUS_CHECK_SECONDS:
+                last_status_check = now
+                if await self._ended():
+                    async for item in self._drain():
+                        yield item
+                    return
+            if (
+                now - quiet_since >= _IDLE_BEFORE_LONG_POLL_SECONDS
+                and now >= self._long_poll_allowed_at
+            ):
+                landed = await self._long_poll()
+                if landed is not None:
+                    for item in self._decode(landed):
+                        yield item
+                    if landed.items:
+                        self.offset = max(self.offset, landed.next_offset)
+                    quiet_since = None
+                    interval = self._cooldown
+                continue
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
+
+    async def _drain(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
+        while True:
+            page = await self._query()
+            for item in self._decode(page):
+                yield item
+            self.offset = max(self.offset, page.next_offset)
+            if not page.more_ready:
+                return
+
+    def _decode(self, page: _Page) -> list[WorkflowStreamItem[Any]]:
+        if page.base_offset is not None and self.offset < page.base_offset:
+            skipped = page.base_offset - self.offset
+            if self.offset > 0:
+                self._stats.items_skipped += skipped
+                logger.warning(
+                    "workflow stream %s: offset %d was truncated; skipped %d items and "
+                    "resumed at offset %d",
+                    self._handle().id,
+                    self.offset,
+                    skipped,
+                    page.base_offset,
+                )
+            self.offset = page.base_offset
+        decoded: list[WorkflowStreamItem[Any]] = []
+        for wire in page.items:
+            offset = int(wire["offset"])
+            if offset < self.offset:
+                continue  # already yielded (an official workflow may resend a page)
+            topic = wire["topic"]
+            payload = decode_payload(wire["data"])
+            decoded.append(
+                WorkflowStreamItem(topic, self._decode_one(topic, offset, payload), offset)
+            )
+            self.offset = offset + 1
+        return decoded
+
+    def _decode_one(self, topic: str, offset: int, payload: Payload) -> Any:
+        try:
+            return self._codec_for_topic(topic).decode(payload)
+        except Exception as error:
+            raise ItemDecodeError(topic, offset, payload, error) from error
+
+    async def _query(self) -> _Page:
+        request = PollInput(topics=self._topics, from_offset=self.offset)
+        delay = self._cooldown
+        while True:
+            self._stats.queries += 1
+            try:
+                raw = await self._handle().query(POLL_HANDLER, request, result_type=RawValue)
+                return _parse(raw)
+            except WorkflowQueryFailedError as error:
+                if "unknown queryType" in str(error) or "not registered" in str(error):
+                    raise StreamNotFoundError(
+                        f"workflow {self._handle().id!r} hosts no workflow stream "
+                        f"(query {POLL_HANDLER} is unknown to it)"
+                    ) from error
+                raise
+            except WorkflowQueryRejectedError as error:
+                raise StreamNotFoundError(
+                    f"workflow {self._handle().id!r} rejected the stream query: {error}"
+                ) from error
+            except RPCError as error:
+                if error.status == RPCStatusCode.NOT_FOUND:
+                    raise StreamNotFoundError(
+                        f"workflow {self._handle().id!r} not found: {error.message}"
+                    ) from error
+                if not is_retryable(error):
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _ended(self) -> bool:
+        try:
+            description = await self._handle().describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise StreamNotFoundError(
+                    f"workflow {self._handle().id!r} not found: {error.message}"
+                ) from error
+            if is_retryable(error):
+                return False
+            raise
+        return description.status in _TERMINAL
+
+    async def _long_poll(self) -> _Page | None:
+        """Park on the poll update until the stream moves; None when it should not be used."""
+        request = PollInput(topics=self._topics, from_offset=self.offset, notify_only=True)
+        self._stats.long_polls += 1
+        try:
+            raw = await self._handle().execute_update(POLL_HANDLER, request, result_type=RawValue)
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == POLLERS_BUSY:
+                self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
+            elif isinstance(cause, ApplicationError) and cause.type == STREAM_DRAINING:
+                await asyncio.sleep(self._cooldown)
+            elif not (isinstance(cause, ApplicationError) and cause.type == TRUNCATED_OFFSET):
+                raise
+            return None
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            # Too many updates in flight, the run closed under us, or a network blip: the
+            # query loop decides what happened.
+            logger.debug("long-poll update ended: %s", error)
+            self._long_poll_allowed_at = time.monotonic() + self._cooldown * 10
+            return None
+        page = _parse(raw)
+        # A wstream workflow answers with the end offset only; the query then reads the items.
+        return page if page.items else None

@@ -1,0 +1,364 @@
+"""The workflow side: the log, its handlers, dedup, truncation and continue-as-new state."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from types import FrameType
+from typing import Any, NoReturn, TypeVar, overload
+
+from temporalio import workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from wstream import limits
+from wstream.bindings import TopicBindings
+from wstream.codec import PayloadCodec
+from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, StateTooLargeError
+from wstream.topic_handle import WorkflowTopicHandle
+from wstream.wire import (
+    OFFSET_QUERY,
+    POLL_HANDLER,
+    PUBLISH_SIGNAL,
+    PollInput,
+    PublisherState,
+    PublishInput,
+    WireItem,
+    WorkflowStreamState,
+    encode_payload,
+)
+
+T = TypeVar("T")
+
+#: JSON bytes one retained item adds to a poll answer or the state, besides topic and data.
+_ITEM_JSON_OVERHEAD = 40
+_PUBLISHER_JSON_OVERHEAD = 96
+
+
+def _item_size(topic: str, data: str) -> int:
+    return len(topic) + len(data) + _ITEM_JSON_OVERHEAD
+
+
+def _called_from_workflow_init() -> bool:
+    """Whether a workflow class's ``__init__`` is on the stack (wrappers may sit between)."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "__init__":
+            owner = frame.f_locals.get("self")
+            if owner is not None and hasattr(type(owner), "__temporal_workflow_definition"):
+                return True
+        frame = frame.f_back
+    return False
+
+
+class WorkflowStream:
+    """A durable, offset-addressed event log hosted by the workflow that constructs it.
+
+    Construct exactly one in the workflow's ``@workflow.init`` method, passing the state
+    carried over continue-as-new (or ``None`` on the first run). It registers the publish
+    signal, the poll update and query and the offset query; it is wire-compatible with every
+    official Workflow Streams client.
+    """
+
+    def __init__(self, prior_state: WorkflowStreamState | None = None) -> None:
+        """Register the stream's handlers and restore ``prior_state``.
+
+        Raises:
+            RuntimeError: called outside a workflow's ``__init__``, or a second time.
+        """
+        if not workflow.in_workflow():
+            raise RuntimeError(
+                "WorkflowStream can only be constructed inside a workflow, in its "
+                "@workflow.init method; outside a workflow use WorkflowStreamClient"
+            )
+        if workflow.get_signal_handler(PUBLISH_SIGNAL) is not None:
+            raise RuntimeError(
+                "this workflow already hosts a WorkflowStream; construct it once, in @workflow.init"
+            )
+        if not _called_from_workflow_init():
+            raise RuntimeError(
+                "WorkflowStream must be constructed in the workflow's @workflow.init method "
+                "(its __init__), so its handlers exist before the first signal or poll arrives"
+            )
+        self._topics: list[str] = []
+        self._data: list[str] = []
+        self._base_offset = 0
+        self._publishers: dict[str, PublisherState] = {}
+        self._detaching = False
+        self._waiting_notify_polls = 0
+        #: Publish signals this run has accepted (duplicates included).
+        self.signals_this_run = 0
+        #: Poll updates this run has accepted.
+        self.updates_this_run = 0
+        self._retained_bytes = 0
+        self._bindings = TopicBindings(workflow.payload_converter)
+        if prior_state is not None:
+            self._restore(prior_state)
+        workflow.set_signal_handler(PUBLISH_SIGNAL, self._on_publish)
+        workflow.set_update_handler(POLL_HANDLER, self._on_poll, validator=self._validate_poll)
+        workflow.set_query_handler(POLL_HANDLER, self._on_poll_query)
+        workflow.set_query_handler(OFFSET_QUERY, self._on_offset)
+
+    def _restore(self, state: WorkflowStreamState) -> None:
+        for item in state.log:
+            self._topics.append(item.topic)
+            self._data.append(item.data)
+            self._retained_bytes += _item_size(item.topic, item.data)
+        self._base_offset = state.base_offset
+        self._publishers = dict(state.publishers)
+        for pid, sequence in (state.publisher_sequences or {}).items():
+            seen = (state.publisher_last_seen or {}).get(pid)
+            last_seen = (
+                datetime.fromtimestamp(seen, timezone.utc) if seen is not None else workflow.now()
+            )
+            self._publishers.setdefault(pid, PublisherState(sequence, last_seen))
+
+    # -- topics and publishing from the workflow -------------------------------------------
+
+    @overload
+    def topic(self, name: str) -> WorkflowTopicHandle[Any]: ...
+
+    @overload
+    def topic(
+        self, name: str, *, type: type[T], codec: PayloadCodec[T] | None = None
+    ) -> WorkflowTopicHandle[T]: ...
+
+    def topic(
+        self, name: str, *, type: Any = Any, codec: PayloadCodec[Any] | None = None
+    ) -> WorkflowTopicHandle[Any]:
+        """Return a typed handle for publishing to topic ``name`` from the workflow.
+
+        Args:
+            name: The topic's wire name.
+            type: The value type; Pydantic models take the pydantic-core fast path.
+            codec: A codec to use instead of the one chosen for ``type``.
+
+        Raises:
+            RuntimeError: the topic is already bound to a different type.
+            TypeError: ``type`` is ``Payload``.
+        """
+        return WorkflowTopicHandle(self, name, type, self._bindings.bind(name, type, codec))
+
+    def _append(self, topic: str, payload: Payload) -> None:
+        data = encode_payload(payload)
+        self._topics.append(topic)
+        self._data.append(data)
+        self._retained_bytes += _item_size(topic, data)
+
+    # -- offsets, truncation and continue-as-new -------------------------------------------
+
+    @property
+    def base_offset(self) -> int:
+        """Offset of the first retained item."""
+        return self._base_offset
+
+    @property
+    def end_offset(self) -> int:
+        """Offset the next item will take (base offset plus retained log length)."""
+        return self._base_offset + len(self._data)
+
+    @property
+    def retained_bytes(self) -> int:
+        """Approximate JSON size of the retained log, as continue-as-new state would carry it."""
+        return self._retained_bytes
+
+    def continue_as_new_suggested(self) -> bool:
+        """Whether the workflow should continue-as-new now.
+
+        True when Temporal suggests it (history length or size) or when this run has spent
+        most of its signal or update budget (10,000 signals, 2,000 updates per run).
+        """
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            or self.signals_this_run >= limits.SIGNALS_BEFORE_CONTINUE_AS_NEW
+            or self.updates_this_run >= limits.UPDATES_BEFORE_CONTINUE_AS_NEW
+        )
+
+    def truncate(self, up_to_offset: int) -> None:
+        """Drop every retained item below ``up_to_offset``.
+
+        Raises:
+            ApplicationError: ``up_to_offset`` is outside ``[base_offset, end_offset]``.
+        """
+        if not self._base_offset <= up_to_offset <= self.end_offset:
+            raise ApplicationError(
+                f"cannot truncate the workflow stream to offset {up_to_offset}: valid offsets "
+                f"are {self._base_offset} to {self.end_offset}",
+                type="WorkflowStreamTruncateOutOfRange",
+                non_retryable=True,
+            )
+        cut = up_to_offset - self._base_offset
+        self._retained_bytes -= sum(
+            _item_size(t, d) for t, d in zip(self._topics[:cut], self._data[:cut], strict=True)
+        )
+        del self._topics[:cut]
+        del self._data[:cut]
+        self._base_offset = up_to_offset
+
+    def get_state(
+        self, *, publisher_ttl: timedelta = timedelta(seconds=900)
+    ) -> WorkflowStreamState:
+        """Return the state to pass to the next run's ``WorkflowStream(prior_state)``.
+
+        Publishers idle for longer than ``publisher_ttl`` are forgotten; keep the TTL above
+        every client's ``max_retry_duration``.
+
+        Raises:
+            StateTooLargeError: the retained log would not fit in one payload; the error says
+                up to which offset to truncate.
+        """
+        now = workflow.now()
+        publishers = {
+            pid: state
+            for pid, state in self._publishers.items()
+            if now - state.last_seen < publisher_ttl
+        }
+        size = self._retained_bytes + _PUBLISHER_JSON_OVERHEAD * (len(publishers) + 1)
+        if size > limits.MAX_STATE_BYTES:
+            raise StateTooLargeError(size, limits.MAX_STATE_BYTES, self._offset_to_fit(size))
+        return WorkflowStreamState(
+            log=[
+                WireItem(topic=t, data=d, offset=self._base_offset + i)
+                for i, (t, d) in enumerate(zip(self._topics, self._data, strict=True))
+            ],
+            base_offset=self._base_offset,
+            publishers=publishers,
+        )
+
+    def _offset_to_fit(self, size: int) -> int:
+        """The smallest truncation offset that brings the state to half the limit."""
+        excess = size - limits.MAX_STATE_BYTES // 2
+        index = 0
+        while excess > 0 and index < len(self._data):
+            excess -= _item_size(self._topics[index], self._data[index])
+            index += 1
+        return self._base_offset + index
+
+    def detach_pollers(self) -> None:
+        """Release waiting poll updates and refuse new ones (``StreamDraining``).
+
+        Call before continuing as new; publishes still land, and queries still answer.
+        """
+        self._detaching = True
+
+    async def continue_as_new(
+        self,
+        build_args: Callable[[WorkflowStreamState], Sequence[Any]],
+        *,
+        publisher_ttl: timedelta = timedelta(seconds=900),
+    ) -> NoReturn:
+        """Detach pollers, wait for handlers to finish, and continue as new.
+
+        Args:
+            build_args: Given the stream state, returns the next run's arguments.
+            publisher_ttl: See :meth:`get_state`.
+
+        Raises:
+            StateTooLargeError: the state would not fit in one payload; nothing was detached.
+        """
+        self.get_state(publisher_ttl=publisher_ttl)  # refuse early, before detaching anyone
+        self.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = self.get_state(publisher_ttl=publisher_ttl)
+        workflow.continue_as_new(args=build_args(state))
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def _on_publish(self, batch: PublishInput) -> None:
+        self.signals_this_run += 1
+        if batch.publisher_id:
+            known = self._publishers.get(batch.publisher_id)
+            if known is not None and batch.sequence <= known.sequence:
+                return
+            self._publishers[batch.publisher_id] = PublisherState(batch.sequence, workflow.now())
+        for entry in batch.items:
+            self._topics.append(entry.topic)
+            self._data.append(entry.data)
+            self._retained_bytes += _item_size(entry.topic, entry.data)
+
+    def _validate_poll(self, request: PollInput) -> None:
+        if self._detaching:
+            raise ApplicationError(
+                "the workflow stream is draining before continue-as-new; poll the next run",
+                type=STREAM_DRAINING,
+            )
+        if request.from_offset < 0:
+            raise ApplicationError(
+                f"from_offset must not be negative, got {request.from_offset}",
+                non_retryable=True,
+            )
+        if request.notify_only and self._waiting_notify_polls >= limits.MAX_WAITING_NOTIFY_POLLS:
+            raise ApplicationError(
+                "enough subscribers are long-polling this stream; poll by query instead",
+                type=POLLERS_BUSY,
+            )
+
+    async def _on_poll(self, request: PollInput) -> RawValue:
+        self.updates_this_run += 1
+        if request.notify_only:
+            self._waiting_notify_polls += 1
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    request.from_offset < self._base_offset
+                    or self.end_offset > request.from_offset
+                    or self._detaching
+                )
+            )
+        finally:
+            if request.notify_only:
+                self._waiting_notify_polls -= 1
+        if 0 < request.from_offset < self._base_offset:
+            raise ApplicationError(
+                f"offset {request.from_offset} has been truncated; the stream now starts at "
+                f"offset {self._base_offset}",
+                type=TRUNCATED_OFFSET,
+            )
+        if request.notify_only:
+            # Item bytes stay out of update results (and so out of history): the wstream
+            # client reads them through the query.
+            return self._answer([], self.end_offset, self.end_offset > request.from_offset)
+        return self._collect(request)
+
+    def _on_poll_query(self, request: PollInput) -> RawValue:
+        return self._collect(request)
+
+    def _on_offset(self) -> int:
+        return self.end_offset
+
+    def _collect(self, request: PollInput) -> RawValue:
+        start = max(request.from_offset, self._base_offset)
+        wanted = set(request.topics) if request.topics else None
+        items: list[dict[str, Any]] = []
+        size = 0
+        next_offset = self.end_offset
+        more_ready = False
+        for index in range(start - self._base_offset, len(self._data)):
+            topic = self._topics[index]
+            if wanted is not None and topic not in wanted:
+                continue
+            data = self._data[index]
+            item_size = _item_size(topic, data)
+            if items and size + item_size > limits.MAX_POLL_RESPONSE_BYTES:
+                next_offset = self._base_offset + index
+                more_ready = True
+                break
+            items.append({"topic": topic, "data": data, "offset": self._base_offset + index})
+            size += item_size
+        return self._answer(items, next_offset, more_ready)
+
+    def _answer(self, items: list[dict[str, Any]], next_offset: int, more_ready: bool) -> RawValue:
+        # Built as JSON directly: the dataclass path of the converter costs more per item.
+        body = {
+            "items": items,
+            "next_offset": next_offset,
+            "more_ready": more_ready,
+            "base_offset": self._base_offset,
+        }
+        data = json.dumps(body, separators=(",", ":")).encode()
+        return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=data))

@@ -1,0 +1,118 @@
+"""Typed handles for one topic: publish and subscribe with a single value type."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from temporalio.api.common.v1 import Payload
+
+from wstream.codec import PayloadCodec
+from wstream.item import WorkflowStreamItem
+
+if TYPE_CHECKING:
+    from wstream.client import WorkflowStreamClient
+    from wstream.stream import WorkflowStream
+
+T = TypeVar("T")
+
+DEFAULT_POLL_COOLDOWN = timedelta(milliseconds=100)
+
+
+class TopicHandle(Generic[T]):
+    """A client's typed view of one topic, made by :meth:`WorkflowStreamClient.topic`."""
+
+    def __init__(
+        self, client: WorkflowStreamClient, name: str, type: type[T], codec: PayloadCodec[T]
+    ) -> None:
+        """Bind the handle; use ``WorkflowStreamClient.topic`` rather than calling this."""
+        self._client = client
+        self._name = name
+        self._type = type
+        self._codec = codec
+
+    @property
+    def name(self) -> str:
+        """The wire name of the topic."""
+        return self._name
+
+    @property
+    def type(self) -> type[T]:
+        """The value type bound to the topic."""
+        return self._type
+
+    @property
+    def codec(self) -> PayloadCodec[T]:
+        """The codec that encodes and decodes this topic's values."""
+        return self._codec
+
+    def publish(self, value: T | Payload, *, force_flush: bool = False) -> None:
+        """Encode ``value`` now and buffer it for the next batch.
+
+        Args:
+            value: The item; a pre-built ``Payload`` is sent unchanged.
+            force_flush: Wake the background flusher to send without waiting for
+                ``batch_interval``.
+
+        Raises:
+            pydantic.ValidationError: ``value`` breaks the topic's schema.
+            ItemTooLargeError: the encoded item can never fit in one batch.
+            BufferFullError: the buffer is at its bound (see :meth:`publish_wait`).
+        """
+        self._client._publish(self._name, self._codec, value, force_flush=force_flush)
+
+    async def publish_wait(self, value: T | Payload, *, force_flush: bool = False) -> None:
+        """Like :meth:`publish`, but wait for buffer room instead of raising ``BufferFullError``."""
+        await self._client._publish_wait(self._name, self._codec, value, force_flush=force_flush)
+
+    def subscribe(
+        self,
+        from_offset: int = 0,
+        *,
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    ) -> AsyncIterator[WorkflowStreamItem[T]]:
+        """Follow this topic from ``from_offset``, yielding typed items.
+
+        See :meth:`WorkflowStreamClient.subscribe` for how the stream is followed.
+        """
+        return self._client._subscribe_codecs(
+            [self._name], from_offset, {self._name: self._codec}, None, poll_cooldown
+        )
+
+
+class WorkflowTopicHandle(Generic[T]):
+    """The workflow's typed view of one topic, made by :meth:`WorkflowStream.topic`."""
+
+    def __init__(
+        self, stream: WorkflowStream, name: str, type: type[T], codec: PayloadCodec[T]
+    ) -> None:
+        """Bind the handle; use ``WorkflowStream.topic`` rather than calling this."""
+        self._stream = stream
+        self._name = name
+        self._type = type
+        self._codec = codec
+
+    @property
+    def name(self) -> str:
+        """The wire name of the topic."""
+        return self._name
+
+    @property
+    def type(self) -> type[T]:
+        """The value type bound to the topic."""
+        return self._type
+
+    def publish(self, value: T | Payload) -> None:
+        """Append ``value`` to the stream's log at once (it is durable with the workflow).
+
+        Raises:
+            pydantic.ValidationError: ``value`` breaks the topic's schema.
+        """
+        payload = value if isinstance(value, Payload) else self._codec.encode(value)
+        self._stream._append(self._name, payload)
+
+
+def describe_type(type_hint: Any) -> str:
+    """Return a readable name of a bound type for error messages."""
+    return getattr(type_hint, "__qualname__", None) or repr(type_hint)
