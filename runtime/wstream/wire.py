@@ -1,6 +1,8 @@
-"""Wire format shared with every Temporal Workflow Streams implementation."""
+"""Wire format shared with every Temporal Workflow Streams implementation.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the payload converter resolves these
+dataclasses' field types at run time, also inside the workflow sandbox.
+"""
 
 import base64
 from dataclasses import dataclass, field

@@ -1,0 +1,54 @@
+"""Small helpers shared by the runtime tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+from temporalio.client import Client, WorkflowHandle
+from wstream import WorkflowStreamItem
+
+from tests.runtime.stream_workflows import HostInput, HostWorkflow
+
+T = TypeVar("T")
+
+
+async def start_host(
+    client: Client, task_queue: str, args: HostInput | None = None
+) -> WorkflowHandle[Any, Any]:
+    """Start a HostWorkflow with a fresh id."""
+    return await client.start_workflow(
+        HostWorkflow.run,
+        args or HostInput(),
+        id=f"host-{uuid.uuid4().hex[:10]}",
+        task_queue=task_queue,
+    )
+
+
+async def collect(
+    items: AsyncIterator[WorkflowStreamItem[T]], count: int, timeout: float = 60.0
+) -> list[WorkflowStreamItem[T]]:
+    """Read exactly ``count`` items from a subscription (fails on timeout)."""
+    got: list[WorkflowStreamItem[T]] = []
+
+    async def read() -> None:
+        async for item in items:
+            got.append(item)
+            if len(got) >= count:
+                return
+
+    await asyncio.wait_for(read(), timeout)
+    return got
+
+
+async def collect_all(
+    items: AsyncIterator[WorkflowStreamItem[T]], timeout: float = 60.0
+) -> list[WorkflowStreamItem[T]]:
+    """Read a subscription until it ends by itself (the workflow closed)."""
+
+    async def read() -> list[WorkflowStreamItem[T]]:
+        return [item async for item in items]
+
+    return await asyncio.wait_for(read(), timeout)

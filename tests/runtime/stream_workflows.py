@@ -1,0 +1,136 @@
+"""Workflows hosting streams for the runtime tests (run in the default sandbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+    from temporalio.contrib.workflow_streams import WorkflowStream as OfficialStream
+    from temporalio.contrib.workflow_streams import WorkflowStreamState as OfficialState
+    from wstream import WorkflowStream, WorkflowStreamState
+
+
+class Event(BaseModel):
+    """A typed item used across the runtime tests."""
+
+    name: str
+    n: int
+
+
+@dataclass
+class HostInput:
+    """Arguments of the stream-hosting test workflow."""
+
+    stream_state: WorkflowStreamState | None = None
+    publish_from_workflow: int = 0
+    #: Continue as new each time this many more items have arrived (0: never by itself).
+    continue_as_new_every: int = 0
+    #: Continue-as-new budget left for the chain.
+    runs_left: int = 0
+
+
+@workflow.defn
+class HostWorkflow:
+    """Hosts a wstream stream until told to finish; truncates and continues as new on request."""
+
+    @workflow.init
+    def __init__(self, args: HostInput) -> None:
+        self.stream = WorkflowStream(prior_state=args.stream_state)
+        self.events = self.stream.topic("events", type=Event)
+        self.finish = False
+        self.truncate_to: int | None = None
+        self.cut = False
+        self.cut_at = (
+            self.stream.end_offset + args.continue_as_new_every
+            if args.continue_as_new_every and args.runs_left > 0
+            else None
+        )
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.signal
+    def request_truncate(self, offset: int) -> None:
+        self.truncate_to = offset
+
+    @workflow.signal
+    def request_continue_as_new(self) -> None:
+        self.cut = True
+
+    @workflow.query
+    def run_stats(self) -> list[int]:
+        return [self.stream.signals_this_run, self.stream.updates_this_run]
+
+    def _due(self) -> bool:
+        return self.cut or (self.cut_at is not None and self.stream.end_offset >= self.cut_at)
+
+    @workflow.run
+    async def run(self, args: HostInput) -> int:
+        for i in range(args.publish_from_workflow):
+            self.events.publish(Event(name="from-workflow", n=i))
+        while True:
+            await workflow.wait_condition(
+                lambda: self.finish or self.truncate_to is not None or self._due()
+            )
+            if self.truncate_to is not None:
+                self.stream.truncate(self.truncate_to)
+                self.truncate_to = None
+            elif self._due():
+                await self.stream.continue_as_new(
+                    lambda state: [
+                        HostInput(
+                            stream_state=state,
+                            continue_as_new_every=args.continue_as_new_every,
+                            runs_left=args.runs_left - 1,
+                        )
+                    ]
+                )
+            elif self.finish:
+                return self.stream.end_offset
+
+
+@dataclass
+class OfficialHostInput:
+    """Arguments of the workflow hosting the official stream."""
+
+    stream_state: OfficialState | None = None
+    continued: bool = False
+
+
+@workflow.defn
+class OfficialHostWorkflow:
+    """Hosts the official contrib stream (for interop tests)."""
+
+    @workflow.init
+    def __init__(self, args: OfficialHostInput) -> None:
+        self.stream = OfficialStream(prior_state=args.stream_state)
+        self.finish = False
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.run
+    async def run(self, args: OfficialHostInput) -> None:
+        await workflow.wait_condition(lambda: self.finish)
+
+
+@workflow.defn
+class NoStreamWorkflow:
+    """A workflow that hosts no stream at all."""
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.run
+    async def run(self) -> None:
+        self.finish = False
+        await workflow.wait_condition(lambda: self.finish)
+
+
+ALL_WORKFLOWS = [HostWorkflow, OfficialHostWorkflow, NoStreamWorkflow]
