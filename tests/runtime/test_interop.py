@@ -1,0 +1,94 @@
+"""Wire compatibility with the official temporalio.contrib.workflow_streams, both directions."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+from wstream import WorkflowStreamClient
+
+from tests.runtime.helpers import collect, start_host
+from tests.runtime.stream_workflows import (
+    Event,
+    HostInput,
+    HostWorkflow,
+    OfficialHostInput,
+    OfficialHostWorkflow,
+)
+
+
+async def test_our_client_against_official_workflow(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await client.start_workflow(
+        OfficialHostWorkflow.run,
+        OfficialHostInput(),
+        id=f"official-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
+    ours = WorkflowStreamClient.create(client, handle.id, batch_interval=timedelta(milliseconds=20))
+    events = ours.topic("events", type=Event)
+    async with ours:
+        for i in range(50):
+            events.publish(Event(name="ours", n=i))
+        await ours.flush()
+        # The official client publishes into the same log; offsets are shared.
+        async with OfficialClient.create(client, handle.id) as theirs:
+            for i in range(5):
+                theirs.topic("events", type=Event).publish(Event(name="theirs", n=i))
+    assert await ours.get_offset() == 55
+    items = await collect(ours.subscribe(["events"], result_type=Event), 55)
+    assert [i.offset for i in items] == list(range(55))
+    assert [i.data.n for i in items if i.data.name == "ours"] == list(range(50))
+    # Reading from the middle works too, and a live item arrives at the tail.
+    tail_task = asyncio.create_task(collect(events.subscribe(from_offset=54), 2))
+    await asyncio.sleep(0.3)
+    async with ours:
+        events.publish(Event(name="late", n=99), force_flush=True)
+    tail = await tail_task
+    assert [(i.offset, i.data.name) for i in tail] == [(54, "theirs"), (55, "late")]
+    await handle.signal(OfficialHostWorkflow.finish_now)
+
+
+async def test_official_client_against_our_workflow_across_continue_as_new(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(publish_from_workflow=2))
+    theirs = OfficialClient.create(client, handle.id, batch_interval=timedelta(milliseconds=20))
+    received: list[tuple[int, str, int]] = []
+
+    async def follow() -> None:
+        while True:
+            start = received[-1][0] + 1 if received else 0
+            try:
+                async for item in theirs.subscribe(["events"], start, result_type=Event):
+                    received.append((item.offset, item.data.name, item.data.n))
+                    if len(received) == 42:
+                        return
+            except RPCError as error:
+                # The official client gives up when its first update reaches the new run
+                # before that run's first workflow task (WorkflowNotReady); resubscribe.
+                assert error.status == RPCStatusCode.FAILED_PRECONDITION, error
+
+    reader = asyncio.create_task(follow())
+    async with theirs:
+        for i in range(20):
+            theirs.topic("events", type=Event).publish(Event(name="theirs", n=i))
+        await theirs.flush()
+        await handle.signal(HostWorkflow.request_continue_as_new)
+        for i in range(20, 40):
+            theirs.topic("events", type=Event).publish(Event(name="theirs", n=i))
+    await asyncio.wait_for(reader, 60)
+    assert [r[0] for r in received] == list(range(42))
+    assert [r[2] for r in received if r[1] == "theirs"] == list(range(40))
+    # Our own client sees the same log after the continue-as-new.
+    ours = WorkflowStreamClient.create(client, handle.id)
+    assert await ours.get_offset() == 42
+    desc = await client.get_workflow_handle(handle.id).describe()
+    assert desc.run_id != handle.result_run_id
+    await client.get_workflow_handle(handle.id).signal(HostWorkflow.finish_now)
