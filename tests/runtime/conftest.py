@@ -8,11 +8,14 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from tests.runtime.activities import ALL_ACTIVITIES
 from tests.runtime.stream_workflows import ALL_WORKFLOWS
 
 
 @pytest_asyncio.fixture
 async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
     """A worker for the runtime test workflows on the test's own task queue (sandboxed)."""
-    async with Worker(client, task_queue=task_queue, workflows=ALL_WORKFLOWS) as running:
+    async with Worker(
+        client, task_queue=task_queue, workflows=ALL_WORKFLOWS, activities=ALL_ACTIVITIES
+    ) as running:
         yield running

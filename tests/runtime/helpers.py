@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
-from wstream import WorkflowStreamItem
 
 from tests.runtime.stream_workflows import HostInput, HostWorkflow
+from wstream import WorkflowStreamItem
 
 T = TypeVar("T")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -10,7 +11,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
     from temporalio.contrib.workflow_streams import WorkflowStream as OfficialStream
     from temporalio.contrib.workflow_streams import WorkflowStreamState as OfficialState
-    from wstream import WorkflowStream, WorkflowStreamState
+
+    from wstream import StateTooLargeError, WorkflowStream, WorkflowStreamState
 
 
 class Event(BaseModel):
@@ -133,4 +135,87 @@ class NoStreamWorkflow:
         await workflow.wait_condition(lambda: self.finish)
 
 
-ALL_WORKFLOWS = [HostWorkflow, OfficialHostWorkflow, NoStreamWorkflow]
+@workflow.defn
+class MisplacedStreamWorkflow:
+    """Constructs streams where it must not, and reports the errors it got."""
+
+    @workflow.init
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        WorkflowStream()
+        try:
+            WorkflowStream()
+        except RuntimeError as error:
+            self.errors.append(str(error))
+
+    @workflow.run
+    async def run(self) -> list[str]:
+        try:
+            WorkflowStream()
+        except RuntimeError as error:
+            self.errors.append(str(error))
+        return self.errors
+
+
+@workflow.defn
+class LateStreamWorkflow:
+    """Constructs its stream in run, too late for the first signals."""
+
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            WorkflowStream()
+        except RuntimeError as error:
+            return str(error)
+        return "accepted"
+
+
+@workflow.defn
+class BigStateWorkflow:
+    """Retains more than one payload can carry, and shows get_state refusing it."""
+
+    @workflow.init
+    def __init__(self, stream_state: WorkflowStreamState | None = None) -> None:
+        self.stream = WorkflowStream(prior_state=stream_state)
+
+    @workflow.run
+    async def run(self, stream_state: WorkflowStreamState | None = None) -> list[str]:
+        if stream_state is not None:
+            return [str(self.stream.base_offset), str(self.stream.end_offset)]
+        blob = self.stream.topic("blob", type=str)
+        for _ in range(30):
+            blob.publish("x" * 100_000)
+        try:
+            self.stream.get_state()
+        except StateTooLargeError as error:
+            self.stream.truncate(error.truncate_to)
+            await self.stream.continue_as_new(lambda state: [state])
+            # continue_as_new never returns
+        return ["not refused"]
+
+
+@workflow.defn
+class ActivityPublisherWorkflow:
+    """Hosts a stream and runs an activity that publishes into it."""
+
+    @workflow.init
+    def __init__(self, count: int) -> None:
+        self.stream = WorkflowStream()
+
+    @workflow.run
+    async def run(self, count: int) -> int:
+        await workflow.execute_activity(
+            "publish_from_activity", count, start_to_close_timeout=timedelta(seconds=60)
+        )
+        return self.stream.end_offset
+
+
+ALL_WORKFLOWS = [
+    HostWorkflow,
+    OfficialHostWorkflow,
+    NoStreamWorkflow,
+    MisplacedStreamWorkflow,
+    LateStreamWorkflow,
+    BigStateWorkflow,
+    ActivityPublisherWorkflow,
+]

@@ -10,10 +10,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.worker import Worker
-from wstream import WorkflowStreamClient
 
 from tests.runtime.helpers import collect, collect_all, start_host
 from tests.runtime.stream_workflows import Event, HostInput, HostWorkflow
+from wstream import WorkflowStreamClient
 
 
 async def test_publish_then_subscribe_typed(

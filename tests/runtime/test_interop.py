@@ -10,7 +10,6 @@ from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
-from wstream import WorkflowStreamClient
 
 from tests.runtime.helpers import collect, start_host
 from tests.runtime.stream_workflows import (
@@ -20,6 +19,7 @@ from tests.runtime.stream_workflows import (
     OfficialHostInput,
     OfficialHostWorkflow,
 )
+from wstream import WorkflowStreamClient
 
 
 async def test_our_client_against_official_workflow(

@@ -1,0 +1,108 @@
+"""The workflow side: construction rules, truncation, state limits, continue-as-new."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from tests.runtime.helpers import collect, start_host
+from tests.runtime.stream_workflows import (
+    BigStateWorkflow,
+    Event,
+    HostInput,
+    HostWorkflow,
+    LateStreamWorkflow,
+    MisplacedStreamWorkflow,
+)
+from wstream import WorkflowStream, WorkflowStreamClient
+
+
+def test_constructing_outside_a_workflow_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="only be constructed inside a workflow"):
+        WorkflowStream()
+
+
+async def test_constructing_twice_or_in_run_is_refused(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    errors = await client.execute_workflow(
+        MisplacedStreamWorkflow.run, id=f"misplaced-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    assert len(errors) == 2
+    assert "already hosts a WorkflowStream" in errors[0]
+    assert "already hosts a WorkflowStream" in errors[1]
+    late = await client.execute_workflow(
+        LateStreamWorkflow.run, id=f"late-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    assert "must be constructed in the workflow's @workflow.init method" in late
+
+
+async def test_truncate_out_of_range_fails_the_workflow_not_the_task(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(publish_from_workflow=3))
+    await handle.signal(HostWorkflow.request_truncate, 99)
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert "cannot truncate the workflow stream to offset 99: valid offsets are 0 to 3" in str(
+        cause
+    )
+
+
+async def test_truncation_skips_are_counted_and_reads_resume_at_base(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(publish_from_workflow=10))
+    await handle.signal(HostWorkflow.request_truncate, 6)
+    stream = WorkflowStreamClient.create(client, handle.id)
+    while await stream.get_offset() != 10 or not await _truncated(stream):
+        await asyncio.sleep(0.05)
+    items = await collect(stream.subscribe(from_offset=2, result_type=Event), 4)
+    assert [i.offset for i in items] == [6, 7, 8, 9]
+    assert stream.poll_stats.items_skipped == 4
+    await handle.signal(HostWorkflow.finish_now)
+
+
+async def _truncated(stream: WorkflowStreamClient) -> bool:
+    first = await collect(stream.subscribe(result_type=Event), 1)
+    return first[0].offset == 6
+
+
+async def test_state_too_large_is_refused_with_the_offset_to_truncate_to(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # The workflow retains ~3 MB, is refused, truncates as told and continues as new.
+    result = await client.execute_workflow(
+        BigStateWorkflow.run, id=f"big-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    base, end = (int(x) for x in result)
+    assert end == 30
+    assert 10 <= base < 30
+
+
+async def test_subscriber_follows_continue_as_new_chain(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(continue_as_new_every=40, runs_left=3))
+    stream = WorkflowStreamClient.create(client, handle.id)
+    reader = asyncio.create_task(collect(stream.subscribe(result_type=Event), 150, timeout=90))
+    events = stream.topic("events", type=Event)
+    async with stream:
+        for i in range(150):
+            await events.publish_wait(Event(name="c", n=i))
+            if i % 10 == 9:
+                await stream.flush()
+    items = await reader
+    assert [i.data.n for i in items] == list(range(150))
+    assert [i.offset for i in items] == list(range(150))
+    first_run = handle.result_run_id
+    latest = await client.get_workflow_handle(handle.id).describe()
+    assert latest.run_id != first_run
+    await client.get_workflow_handle(handle.id).signal(HostWorkflow.finish_now)
