@@ -1,0 +1,147 @@
+"""The ``wstream-gen`` command: exit 0 when done, 1 when ``--check`` finds drift, 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+
+from wstream_gen import __version__
+from wstream_gen.config import ConfigError, read_config
+from wstream_gen.pipeline import generate_package
+from wstream_gen.problems import Problem, SchemaError
+from wstream_gen.writer import changed_files, write_all
+
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wstream-gen",
+        description="Generate a typed Workflow Streams package from a topics schema (YAML).",
+        epilog="Options may also be set in [tool.wstream] of ./pyproject.toml "
+        "(schemas, out, package).",
+    )
+    parser.add_argument("schemas", nargs="*", metavar="SCHEMA", help="schema file(s)")
+    parser.add_argument("--out", metavar="DIR", help="output directory (default: .)")
+    parser.add_argument("--package", metavar="NAME", help="package name (one schema only)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing the files that would change",
+    )
+    parser.add_argument("--version", action="version", version=f"wstream-gen {__version__}")
+    return parser
+
+
+def shown_path(given: str) -> str:
+    """Normalise a schema path for headers and messages: relative when under the cwd, ``/``.
+
+    Args:
+        given: The path as the user wrote it.
+
+    Returns:
+        The normalised path.
+    """
+    path = os.path.normpath(given)
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:
+            return PurePath(path).as_posix()
+        if path.startswith(".."):
+            path = os.path.normpath(given)
+    return PurePath(path).as_posix()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status (the console script exits with it).
+    """
+    args = _parser().parse_args(argv)
+    try:
+        config = read_config(Path("pyproject.toml"))
+    except ConfigError as error:
+        print(f"wstream-gen: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    schemas: list[str] = list(args.schemas) or list(config.schemas)
+    out = Path(args.out or config.out or ".")
+    package = args.package or config.package
+    if not schemas:
+        print("wstream-gen: no schema given (and no schemas in [tool.wstream])", file=sys.stderr)
+        return EXIT_INVALID
+    if package is not None and len(schemas) > 1:
+        print("wstream-gen: --package needs exactly one schema", file=sys.stderr)
+        return EXIT_INVALID
+    files: dict[Path, str] = {}
+    owners: dict[str, str] = {}
+    problems: list[Problem] = []
+    stale: list[Path] = []
+    for given in schemas:
+        shown = shown_path(given)
+        try:
+            name, package_files = generate_package(Path(given), shown_as=shown, package=package)
+        except SchemaError as error:
+            problems.extend(error.problems)
+            continue
+        if name in owners:
+            problems.append(
+                Problem(shown, 1, 1, "name", f"package {name!r} is also generated from "
+                        f"{owners[name]}; give the streams different names")
+            )  # fmt: skip
+            continue
+        owners[name] = shown
+        directory = out / name
+        files.update({directory / file: text for file, text in package_files.items()})
+        stale.extend(_stale(directory, set(package_files)))
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        count = len(problems)
+        print(f"wstream-gen: {count} problem{'s' if count != 1 else ''}; nothing written",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INVALID
+    if args.check:
+        drift = changed_files(files) + stale
+        if drift:
+            print("wstream-gen --check: generated files are out of date:", file=sys.stderr)
+            for path in sorted(drift):
+                state = "would be removed" if path in stale else "would change"
+                print(f"  {path.as_posix()} ({state})", file=sys.stderr)
+            print("run wstream-gen without --check to update them", file=sys.stderr)
+            return EXIT_DRIFT
+        print(f"wstream-gen --check: {len(files)} files up to date")
+        return EXIT_OK
+    try:
+        written = write_all(files)
+        for path in stale:
+            path.unlink()
+    except OSError as error:
+        print(f"wstream-gen: cannot write output: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"wstream-gen: {len(files)} files in {out.as_posix()}, {len(written)} changed"
+          + (f", {len(stale)} removed" if stale else ""))  # fmt: skip
+    return EXIT_OK
+
+
+def _stale(directory: Path, generated: set[str]) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and path.suffix == ".py" and path.name not in generated
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Render the wrapper modules from Jinja templates; values reach the code only as literals."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from wstream_gen import __version__
+from wstream_gen.models import ModelsModule
+from wstream_gen.spec.stream import StreamSpec
+from wstream_gen.spec.topic import TopicSpec
+
+_SIMPLE_TYPES = frozenset({"int", "str", "float", "bool"})
+
+
+def py_literal(text: str) -> str:
+    """Render text as a Python string literal that evaluates back to exactly ``text``.
+
+    Args:
+        text: Any string.
+
+    Returns:
+        A single-line literal (``repr`` escapes quotes, backslashes and line breaks).
+    """
+    return repr(text)
+
+
+def docstring(text: str, indent: int = 0) -> str:
+    """Render text as a triple-quoted docstring that cannot end early or run code.
+
+    Quotes and backslashes are escaped, and every character that is not printable
+    (line separators, control characters, lone surrogates) becomes an escape sequence.
+
+    Args:
+        text: The docstring's content (may be several lines).
+        indent: Spaces before each continuation line.
+
+    Returns:
+        The literal, including its quotes.
+    """
+    pad = " " * indent
+    lines = [_escape(line.rstrip()) for line in text.strip().split("\n")]
+    body = ("\n" + pad).join(lines).replace("\n" + pad + "\n", "\n\n")
+    if len(lines) > 1:
+        body += "\n" + pad
+    return f'"""{body}"""'
+
+
+def _escape(line: str) -> str:
+    out: list[str] = []
+    for char in line:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)
+
+
+def comment(text: str) -> str:
+    """Render text for a one-line ``#`` comment (``repr`` when it has unprintable characters).
+
+    Args:
+        text: The text.
+
+    Returns:
+        Text safe to place after ``#``.
+    """
+    return text if text.isprintable() else repr(text)
+
+
+def topic_doc(topic: TopicSpec) -> str:
+    """One ``Attributes:`` entry of a wrapper class docstring for a topic.
+
+    Args:
+        topic: The topic.
+
+    Returns:
+        A new line with the identifier, the wire name and the description on one line.
+    """
+    about = " ".join(topic.description.split())
+    flag = " Deprecated." if topic.deprecated else ""
+    return f"\n    {topic.identifier}: Topic {topic.wire_name!r}.{flag} {about}".rstrip()
+
+
+@dataclass(frozen=True)
+class TopicView:
+    """What the templates need of one topic.
+
+    Attributes:
+        spec: The topic.
+        value_type: Source text of the value type (``Status``, ``int``, ``Money | Status``).
+        type_arg: Source text of the ``type=`` argument when binding the topic.
+        codec: Source text of the codec expression.
+    """
+
+    spec: TopicSpec
+    value_type: str
+    type_arg: str
+    codec: str
+
+
+def topic_views(spec: StreamSpec, models: ModelsModule) -> list[TopicView]:
+    """Work out each topic's value type and how to bind it.
+
+    Args:
+        spec: The stream spec.
+        models: The generated models module.
+
+    Returns:
+        One view per topic, in schema order.
+    """
+    views = []
+    for topic in spec.topics:
+        cls = models.classes[topic.payload_class]
+        if cls.root_type is None:
+            value_type, type_arg = cls.name, cls.name
+            codec = f"ModelCodec({cls.name})"
+        else:
+            value_type = cls.root_type
+            # mypy cannot spell type[Literal[...]] or type[A | B]: the codec fixes the type.
+            type_arg = value_type if value_type in _SIMPLE_TYPES else f"cast(Any, {cls.name})"
+            codec = f"RootModelCodec({cls.name})"
+        views.append(TopicView(topic, value_type, type_arg, codec))
+    return views
+
+
+def names_in(expression: str) -> set[str]:
+    """Return the bare names a type expression uses (``Money | None`` -> ``{"Money"}``).
+
+    Args:
+        expression: Python source of a type expression.
+
+    Returns:
+        The names, excluding ``None``.
+    """
+    return {
+        node.id
+        for node in ast.walk(ast.parse(expression, mode="eval"))
+        if isinstance(node, ast.Name)
+    }
+
+
+def _imports_for(views: list[TopicView], models: ModelsModule, package: str) -> list[str]:
+    """Import lines for the names used by the value types, from where models.py got them."""
+    by_module: dict[str, set[str]] = {}
+    for view in views:
+        for name in names_in(view.value_type) | names_in(view.type_arg):
+            if name in models.classes or name == view.spec.payload_class:
+                by_module.setdefault(".models", set()).add(name)
+            elif name in models.imports:
+                by_module.setdefault(models.imports[name], set()).add(name)
+        by_module.setdefault(".models", set()).add(view.spec.payload_class)
+    by_module.get("builtins", set()).clear()
+    lines = []
+    for module in sorted(by_module):
+        wanted = sorted(n for n in by_module[module] if n not in _SIMPLE_TYPES and n != "cast")
+        if wanted:
+            lines.append(f"from {module} import {', '.join(wanted)}")
+    return lines
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("wstream_gen", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["literal"] = py_literal
+    env.filters["docstring"] = docstring
+    env.filters["comment"] = comment
+    env.filters["topic_doc"] = topic_doc
+    return env
+
+
+def header(spec: StreamSpec) -> str:
+    """The first line of every generated Python file.
+
+    Args:
+        spec: The stream spec.
+
+    Returns:
+        A comment naming the schema file and the generator version.
+    """
+    return (
+        f"# Generated by wstream-gen {__version__} from {comment(spec.source)}.\n"
+        "# Do not edit: change the schema and re-run wstream-gen."
+    )
+
+
+def render_package(spec: StreamSpec, models: ModelsModule) -> dict[str, str]:
+    """Render every file of the generated package (unformatted).
+
+    Args:
+        spec: The stream spec.
+        models: The generated models module.
+
+    Returns:
+        File contents by name relative to the package directory.
+    """
+    views = topic_views(spec, models)
+    context = {
+        "spec": spec,
+        "views": views,
+        "header": header(spec),
+        "models": models,
+        "model_names": [m.name for m in spec.models]
+        + [v.spec.payload_class for v in views if v.spec.defines_class],
+        "value_imports": _imports_for(views, models, spec.package),
+        "any_deprecated": any(v.spec.deprecated for v in views),
+    }
+    env = _environment()
+    files = {
+        name: env.get_template(f"{name}.jinja").render(context)
+        for name in ("__init__.py", "models.py", "topics.py", "client.py", "stream.py")
+    }
+    files["py.typed"] = ""
+    return files
