@@ -132,7 +132,7 @@ async def test_twenty_live_subscribers_cost_history_independent_of_their_number(
     # What the publisher hands to Temporal: one serialized Payload per item.
     payload_bytes = sum(ModelCodec(Event).encode(record(i)).ByteSize() for i in range(200))
     assert after - before < 2 * payload_bytes
-    events_spent, updates_spent = await handle.query(HostWorkflow.run_stats)
+    _signals_spent, updates_spent = await handle.query(HostWorkflow.run_stats)
     assert updates_spent <= 20
     await handle.signal(HostWorkflow.finish_now)
 
