@@ -14,14 +14,13 @@ from temporalio import activity
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
-from temporalio.service import RPCError, RPCStatusCode
 from typing_extensions import Self
 
 from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings
 from wstream.codec import PayloadCodec, codec_for
-from wstream.errors import StreamNotFoundError
+from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.poller import Poller, PollStats
 from wstream.publisher import Publisher
@@ -204,14 +203,8 @@ class WorkflowStreamClient:
 
     async def get_offset(self) -> int:
         """Return the stream's end offset: base offset plus retained log length."""
-        try:
+        with stream_errors(self._handle.id):
             return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise StreamNotFoundError(
-                    f"workflow {self._handle.id!r} not found: {error.message}"
-                ) from error
-            raise
 
     async def _run_flusher(self) -> None:
         while True:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 #: ApplicationError type of a poll update that asked for a truncated offset.
 TRUNCATED_OFFSET: str = "TruncatedOffset"
@@ -60,6 +65,26 @@ class ItemDecodeError(WorkflowStreamError):
 
 class StreamNotFoundError(WorkflowStreamError):
     """The workflow does not exist, or it hosts no workflow stream."""
+
+
+@contextmanager
+def stream_errors(workflow_id: str) -> Iterator[None]:
+    """Turn "no such workflow" and "no stream handlers" failures into ``StreamNotFoundError``."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise StreamNotFoundError(
+                f"workflow {workflow_id!r} not found: {error.message}"
+            ) from error
+        raise
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+        text = str(error)
+        if "not found" in text or "unknown queryType" in text:
+            raise StreamNotFoundError(
+                f"workflow {workflow_id!r} hosts no workflow stream: {text}"
+            ) from error
+        raise
 
 
 class StateTooLargeError(ApplicationError):

@@ -15,14 +15,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from wstream.codec import PayloadCodec
 from wstream.errors import (
@@ -30,7 +28,7 @@ from wstream.errors import (
     STREAM_DRAINING,
     TRUNCATED_OFFSET,
     ItemDecodeError,
-    StreamNotFoundError,
+    stream_errors,
 )
 from wstream.item import WorkflowStreamItem
 from wstream.publisher import is_retryable
@@ -201,24 +199,10 @@ class Poller:
         while True:
             self._stats.queries += 1
             try:
-                raw = await self._handle().query(POLL_HANDLER, request, result_type=RawValue)
+                with stream_errors(self._handle().id):
+                    raw = await self._handle().query(POLL_HANDLER, request, result_type=RawValue)
                 return _parse(raw)
-            except WorkflowQueryFailedError as error:
-                if "unknown queryType" in str(error) or "not registered" in str(error):
-                    raise StreamNotFoundError(
-                        f"workflow {self._handle().id!r} hosts no workflow stream "
-                        f"(query {POLL_HANDLER} is unknown to it)"
-                    ) from error
-                raise
-            except WorkflowQueryRejectedError as error:
-                raise StreamNotFoundError(
-                    f"workflow {self._handle().id!r} rejected the stream query: {error}"
-                ) from error
             except RPCError as error:
-                if error.status == RPCStatusCode.NOT_FOUND:
-                    raise StreamNotFoundError(
-                        f"workflow {self._handle().id!r} not found: {error.message}"
-                    ) from error
                 if not is_retryable(error):
                     raise
                 await asyncio.sleep(delay)
@@ -226,12 +210,9 @@ class Poller:
 
     async def _ended(self) -> bool:
         try:
-            description = await self._handle().describe()
+            with stream_errors(self._handle().id):
+                description = await self._handle().describe()
         except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise StreamNotFoundError(
-                    f"workflow {self._handle().id!r} not found: {error.message}"
-                ) from error
             if is_retryable(error):
                 return False
             raise

@@ -17,7 +17,7 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
 from wstream.batcher import Batcher, BufferedItem
-from wstream.errors import StreamNotFoundError
+from wstream.errors import stream_errors
 from wstream.wire import PUBLISH_SIGNAL
 
 logger = logging.getLogger(__name__)
@@ -134,12 +134,9 @@ class Publisher:
             if batch.first_attempt is None:
                 batch.first_attempt = time.monotonic()
             try:
-                await self.handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
+                with stream_errors(self.handle.id):
+                    await self.handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
             except RPCError as error:
-                if error.status == RPCStatusCode.NOT_FOUND:
-                    raise StreamNotFoundError(
-                        f"cannot publish to workflow {self.handle.id!r}: {error.message}"
-                    ) from error
                 if not is_retryable(error):
                     raise
                 elapsed = time.monotonic() - batch.first_attempt
