@@ -15,6 +15,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from wstream_gen.problems import DocPath, Problem, SchemaError, format_path
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 @dataclass
@@ -77,6 +78,9 @@ class _Builder:
                 )
                 return None
             return self._json_scalar(value, node, path)
+        if node.tag not in _COLLECTION_TAGS:
+            self.problems.append(self.document.problem(path, f"unsupported YAML tag {node.tag!r}"))
+            return None
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):

@@ -18,7 +18,7 @@ def format_path(path: DocPath) -> str:
     Returns:
         The dotted path, or an empty string for the document itself.
     """
-    return ".".join(str(part) for part in path)
+    return ".".join('""' if part == "" else str(part) for part in path)
 
 
 @dataclass(frozen=True, order=True)

@@ -86,7 +86,7 @@ def _explain(document: Document, error: ValidationError) -> Iterator[Problem]:
     if error.validator == "anyOf" and error.context:
         yield from _explain(document, best_match(error.context))
         return
-    yield document.problem(path, _message(error))
+    yield document.problem(path, _message(error), at_key=instance is None)
 
 
 def _in_schema(path: DocPath) -> bool:

@@ -26,6 +26,10 @@ _REF_ONLY_KEYS = frozenset({"$ref", "description", "title"})
 def build_spec(document: Document, package: str | None = None) -> StreamSpec:
     """Validate a document and turn it into the typed spec the templates render.
 
+    Format problems and semantic problems (naming, references, cycles, patterns, defaults)
+    are collected together, so one run lists everything; where a part of the document is
+    malformed, the semantic checks skip that part.
+
     Args:
         document: The parsed schema file.
         package: Generate this package instead of the schema's ``name``.
@@ -37,46 +41,63 @@ def build_spec(document: Document, package: str | None = None) -> StreamSpec:
         SchemaError: With every problem found in the document.
     """
     problems = check_format(document)
-    if problems:
-        raise SchemaError(problems)
-    data: dict[str, Any] = document.data
-    models: dict[str, Any] = data.get("models", {})
-    name: str = data["name"]
-    problems.extend(_check_names(document, name, package))
+    data: dict[str, Any] = document.data if isinstance(document.data, dict) else {}
+    models = _mapping(data.get("models"))
+    raw_name = data.get("name")
+    name = raw_name if isinstance(raw_name, str) and raw_name else "stream"
+    semantic = list(_check_names(document, name, package, models))
     for model, schema in models.items():
-        problems.extend(check_schema(document, schema, ("models", model), models))
-    problems.extend(_check_cycles(document, models))
+        semantic.extend(check_schema(document, schema, ("models", model), models))
+    semantic.extend(_check_cycles(document, models))
     topics: list[TopicSpec] = []
-    for wire_name, topic in data["topics"].items():
+    for wire_name, topic in _mapping(data.get("topics")).items():
+        if (
+            not wire_name
+            or not isinstance(topic, dict)
+            or not isinstance(topic.get("payload"), dict)
+        ):
+            continue
         path: DocPath = ("topics", wire_name)
-        problems.extend(check_schema(document, topic["payload"], (*path, "payload"), models))
+        semantic.extend(check_schema(document, topic["payload"], (*path, "payload"), models))
         topics.append(_topic(wire_name, topic, path))
     prefix = pascal_case(name)
+    description = data.get("description")
     spec = StreamSpec(
         source=document.file,
         name=name,
         package=package or name,
-        description=data.get("description", ""),
+        description=description if isinstance(description, str) else "",
         models=tuple(ModelSpec(model, schema) for model, schema in models.items()),
         topics=tuple(topics),
         client_class=f"{prefix}Client",
         stream_class=f"{prefix}Stream",
         item_alias=f"{prefix}Item",
     )
-    problems.extend(_check_topics(document, spec))
+    semantic.extend(_check_topics(document, spec))
+    # A part the format already rejected gets no second, derived message.
+    rejected = {problem.path for problem in problems}
+    problems.extend(problem for problem in semantic if problem.path not in rejected)
     if problems:
         raise SchemaError(problems)
     return spec
 
 
-def _check_names(document: Document, name: str, package: str | None) -> Iterator[Problem]:
+def _mapping(value: Any) -> dict[str, Any]:
+    return (
+        {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
+    )
+
+
+def _check_names(
+    document: Document, name: str, package: str | None, models: Mapping[str, Any]
+) -> Iterator[Problem]:
     if not is_identifier(name):
         yield document.problem(("name",), f"stream name {name!r} is a Python keyword")
     if package is not None and not all(is_identifier(part) for part in package.split(".")):
         yield document.problem(
             ("name",), f"package name {package!r} (from --package) is not a valid module path"
         )
-    for model in document.data.get("models", {}):
+    for model in models:
         if not is_class_name(model) or model in RESERVED_CLASSES:
             yield document.problem(
                 ("models", model),
@@ -86,7 +107,8 @@ def _check_names(document: Document, name: str, package: str | None) -> Iterator
 
 
 def _topic(wire_name: str, topic: Mapping[str, Any], path: DocPath) -> TopicSpec:
-    identifier = topic.get("python_name") or derive_identifier(wire_name)
+    explicit = topic.get("python_name")
+    identifier = explicit if isinstance(explicit, str) else derive_identifier(wire_name)
     payload: dict[str, Any] = topic["payload"]
     target = ref_target(payload)
     if target is not None and set(payload) <= _REF_ONLY_KEYS:
@@ -101,8 +123,8 @@ def _topic(wire_name: str, topic: Mapping[str, Any], path: DocPath) -> TopicSpec
         payload_class=payload_class,
         defines_class=defines_class,
         item_class=f"{pascal_case(identifier)}Item",
-        description=str(topic.get("description", "")),
-        deprecated=bool(topic.get("deprecated", False)),
+        description=topic["description"] if isinstance(topic.get("description"), str) else "",
+        deprecated=topic.get("deprecated") is True,
         payload=payload,
         path=path,
     )
@@ -116,16 +138,19 @@ def _check_topics(document: Document, spec: StreamSpec) -> Iterator[Problem]:
         owners.setdefault(reserved, ("the generated code", ("name",)))
     identifiers: dict[str, str] = {}
     for topic in spec.topics:
-        yield from _check_identifier(document, topic, identifiers)
+        naming = list(_check_identifier(document, topic, identifiers))
         identifiers.setdefault(topic.identifier, topic.wire_name)
+        if naming:  # the class names derive from the identifier: one message is enough
+            yield from naming
+            continue
         names = [(topic.item_class, topic.path, "item class")]
         if topic.defines_class:
             names.insert(0, (topic.payload_class, (*topic.path, "payload"), "payload class"))
             if not is_class_name(topic.payload_class) or topic.payload_class in RESERVED_CLASSES:
                 yield document.problem(
                     (*topic.path, "payload", "title") if "title" in topic.payload else topic.path,
-                    f"cannot use {topic.payload_class!r} as the payload class name of topic "
-                    f"{topic.wire_name!r}; set a PascalCase payload title",
+                    f"cannot make a class name of {topic.payload_class or topic.wire_name!r} "
+                    f"for the payload of topic {topic.wire_name!r}; set a PascalCase payload title",
                     at_key="title" not in topic.payload,
                 )
                 continue
@@ -145,7 +170,7 @@ def _check_topics(document: Document, spec: StreamSpec) -> Iterator[Problem]:
 def _check_identifier(
     document: Document, topic: TopicSpec, seen: Mapping[str, str]
 ) -> Iterator[Problem]:
-    explicit = "python_name" in document.data["topics"][topic.wire_name]
+    explicit = isinstance(document.data["topics"][topic.wire_name].get("python_name"), str)
     where: DocPath = (*topic.path, "python_name") if explicit else topic.path
     source = "python_name" if explicit else "derived Python name"
     if not is_identifier(topic.identifier) or topic.identifier.startswith("_"):
