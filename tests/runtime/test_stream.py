@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from temporal_server import SUGGEST_CONTINUE_AS_NEW_AT_EVENTS
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -18,8 +19,9 @@ from tests.runtime.stream_workflows import (
     HostWorkflow,
     LateStreamWorkflow,
     MisplacedStreamWorkflow,
+    SuggestionWorkflow,
 )
-from wstream import WorkflowStream, WorkflowStreamClient
+from wstream import StreamNotFoundError, WorkflowStream, WorkflowStreamClient
 
 
 def test_constructing_outside_a_workflow_is_refused() -> None:
@@ -106,3 +108,21 @@ async def test_subscriber_follows_continue_as_new_chain(
     latest = await client.get_workflow_handle(handle.id).describe()
     assert latest.run_id != first_run
     await client.get_workflow_handle(handle.id).signal(HostWorkflow.finish_now)
+
+
+async def test_continue_as_new_is_suggested_when_history_grows(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await client.start_workflow(
+        SuggestionWorkflow.run, id=f"suggest-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    stream = WorkflowStreamClient.create(client, handle.id, max_batch_size=1)
+    sent = 0
+    with pytest.raises(StreamNotFoundError, match="already completed"):
+        while sent < 1_000:  # one signal per item, until the workflow has returned
+            stream.topic("t", type=int).publish(sent)
+            await stream.flush()
+            sent += 1
+    history_length, signals = await handle.result()
+    assert history_length >= SUGGEST_CONTINUE_AS_NEW_AT_EVENTS
+    assert 0 < signals <= sent
