@@ -6,7 +6,9 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 from temporalio.client import Client
+from temporalio.common import RawValue
 from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -20,6 +22,7 @@ from tests.runtime.stream_workflows import (
     OfficialHostWorkflow,
 )
 from wstream import WorkflowStreamClient
+from wstream.wire import PUBLISH_SIGNAL
 
 
 async def test_our_client_against_official_workflow(
@@ -92,3 +95,33 @@ async def test_official_client_against_our_workflow_across_continue_as_new(
     desc = await client.get_workflow_handle(handle.id).describe()
     assert desc.run_id != handle.result_run_id
     await client.get_workflow_handle(handle.id).signal(HostWorkflow.finish_now)
+
+
+@pytest.mark.parametrize("host", ["wstream", "official"])
+async def test_a_resent_batch_is_applied_once_by_either_workflow(
+    client: Client, worker: Worker, task_queue: str, host: str
+) -> None:
+    if host == "wstream":
+        handle = await start_host(client, task_queue)
+    else:
+        handle = await client.start_workflow(
+            OfficialHostWorkflow.run,
+            OfficialHostInput(),
+            id=f"official-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+        )
+    stream = WorkflowStreamClient.create(client, handle.id)
+    events = stream.topic("events", type=Event)
+    events.publish(Event(name="a", n=1))
+    events.publish(Event(name="a", n=2))
+    batch = stream._publisher._next_pending()
+    assert batch is not None and batch.sequence == 1
+    for _ in range(3):  # the same (publisher_id, sequence) three times, as a retry would
+        await handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
+    await stream.flush()  # and once more through the client, which still holds it pending
+    events.publish(Event(name="b", n=3))
+    await stream.flush()  # the next batch takes sequence 2 and is accepted
+    assert await stream.get_offset() == 3
+    items = await collect(events.subscribe(), 3)
+    assert [i.data.n for i in items] == [1, 2, 3]
+    await handle.signal("finish_now")
