@@ -1,0 +1,5 @@
+from agent import AgentClient
+
+
+def publish(client: AgentClient) -> None:
+    client.status.publish("sleeping")
