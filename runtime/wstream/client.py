@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from temporalio import activity
-from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
 from typing_extensions import Self
@@ -19,7 +18,7 @@ from typing_extensions import Self
 from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings
-from wstream.codec import PayloadCodec, codec_for
+from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.poller import Poller, PollStats
@@ -229,8 +228,7 @@ class WorkflowStreamClient:
         return converter.payload_converter
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
-        payload = value if isinstance(value, Payload) else codec.encode(value)
-        return self._batcher.check(topic, encode_payload(payload))
+        return self._batcher.check(topic, encode_payload(encode_for_topic(topic, codec, value)))
 
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel, RootModel, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
@@ -118,6 +118,31 @@ class RawCodec:
     def decode(self, payload: Payload) -> RawValue:
         """Wrap a payload without decoding it."""
         return RawValue(payload)
+
+
+def encode_for_topic(topic: str, codec: PayloadCodec[T], value: T | Payload) -> Payload:
+    """Encode one value of ``topic``; a pre-built ``Payload`` passes unchanged.
+
+    Raises:
+        pydantic.ValidationError: the value breaks the topic's schema; its title names the
+            topic, so the error says where it happened.
+    """
+    if isinstance(value, Payload):
+        return value
+    try:
+        return codec.encode(value)
+    except ValidationError as error:
+        raise _naming_topic(error, topic) from None
+
+
+def _naming_topic(error: ValidationError, topic: str) -> ValidationError:
+    try:
+        return ValidationError.from_exception_data(
+            f"{error.title} (publishing to topic {topic!r})",
+            cast(Any, error.errors()),
+        )
+    except Exception:  # an error pydantic cannot rebuild is raised as it was
+        return error
 
 
 def codec_for(type_hint: Any, converter: PayloadConverter) -> PayloadCodec[Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from temporalio.api.common.v1 import Payload
 
-from wstream.codec import PayloadCodec
+from wstream.codec import PayloadCodec, encode_for_topic
 from wstream.item import WorkflowStreamItem
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ class WorkflowTopicHandle(Generic[T]):
         Raises:
             pydantic.ValidationError: ``value`` breaks the topic's schema.
         """
-        payload = value if isinstance(value, Payload) else self._codec.encode(value)
-        self._stream._append(self._name, payload)
+        self._stream._append(self._name, encode_for_topic(self._name, self._codec, value))
 
 
 def describe_type(type_hint: Any) -> str:

@@ -1,0 +1,52 @@
+"""Codecs: the Pydantic fast path, root models, and errors that name the topic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel, Field, RootModel, ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter
+
+from wstream.codec import ConverterCodec, ModelCodec, RootModelCodec, codec_for, encode_for_topic
+
+
+class Percent(RootModel[Annotated[int, Field(ge=0, le=100)]]):
+    pass
+
+
+class Order(BaseModel):
+    order_id: str
+    total: Annotated[int, Field(ge=0)]
+
+
+def test_root_model_codec_validates_and_unwraps() -> None:
+    codec = RootModelCodec(Percent)
+    payload = codec.encode(42)
+    assert payload.data == b"42"
+    assert codec.decode(payload) == 42
+    with pytest.raises(ValidationError, match=r"publishing to topic 'progress'"):
+        encode_for_topic("progress", codec, 150)
+
+
+def test_model_codec_validates_dicts_and_rejects_other_encodings() -> None:
+    codec = ModelCodec(Order)
+    assert codec.decode(codec.encode({"order_id": "a", "total": 3})) == Order(order_id="a", total=3)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"Order \(publishing to topic 'orders'\)"):
+        encode_for_topic("orders", codec, {"order_id": "a", "total": -1})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected a json/plain payload"):
+        codec.decode(Payload(metadata={"encoding": b"binary/plain"}, data=b"{}"))
+
+
+def test_prebuilt_payload_passes_unchanged() -> None:
+    payload = Payload(metadata={"encoding": b"binary/plain"}, data=b"\x01")
+    assert encode_for_topic("t", ModelCodec(Order), payload) is payload
+
+
+def test_codec_choice_by_type() -> None:
+    converter = DataConverter.default.payload_converter
+    assert isinstance(codec_for(Order, converter), ModelCodec)
+    assert isinstance(codec_for(int, converter), ConverterCodec)
+    with pytest.raises(TypeError, match="type=Payload is not supported"):
+        codec_for(Payload, converter)
