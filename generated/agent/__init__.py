@@ -23,7 +23,6 @@ from .topics import (
     TokenItem,
     ToolCallItem,
     ToolResultItem,
-    TopicCodec,
     TopicName,
 )
 
@@ -45,7 +44,6 @@ __all__ = [
     "ToolResult",
     "ToolResultItem",
     "TOPIC_NAMES",
-    "TopicCodec",
     "TopicName",
     "Usage",
 ]

@@ -11,10 +11,10 @@ from typing import Any, Literal, cast
 
 from temporalio.client import Client
 from typing_extensions import Self
-from wstream import ModelCodec, RootModelCodec, TopicHandle, WorkflowStreamClient
+from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
 
 from .models import FinalResult, Status, TokenDelta, ToolCall, ToolResult
-from .topics import TOPIC_NAMES, AgentItem, TopicCodec, TopicName, to_item
+from .topics import TOPIC_NAMES, AgentItem, TopicName, to_item
 
 
 class AgentClient:
@@ -36,29 +36,25 @@ class AgentClient:
         self.token: TopicHandle[TokenDelta] = raw.topic(
             "token",
             type=TokenDelta,
-            codec=TopicCodec("token", ModelCodec(TokenDelta)),
         )
         self.tool_call: TopicHandle[ToolCall] = raw.topic(
             "tool.call",
             type=ToolCall,
-            codec=TopicCodec("tool.call", ModelCodec(ToolCall)),
         )
         self.tool_result: TopicHandle[ToolResult] = raw.topic(
             "tool.result",
             type=ToolResult,
-            codec=TopicCodec("tool.result", ModelCodec(ToolResult)),
         )
         self.status: TopicHandle[
             Literal["queued", "thinking", "calling_tool", "answering", "done", "failed"]
         ] = raw.topic(
             "status",
             type=cast(Any, Status),
-            codec=TopicCodec("status", RootModelCodec(Status)),
+            codec=RootModelCodec(Status),
         )
         self.result: TopicHandle[FinalResult] = raw.topic(
             "result",
             type=FinalResult,
-            codec=TopicCodec("result", ModelCodec(FinalResult)),
         )
 
     @classmethod

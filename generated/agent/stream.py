@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any, Literal, NoReturn, cast
 
 from wstream import (
-    ModelCodec,
     RootModelCodec,
     WorkflowStream,
     WorkflowStreamState,
@@ -17,7 +16,6 @@ from wstream import (
 )
 
 from .models import FinalResult, Status, TokenDelta, ToolCall, ToolResult
-from .topics import TopicCodec
 
 
 class AgentStream:
@@ -39,29 +37,25 @@ class AgentStream:
         self.token: WorkflowTopicHandle[TokenDelta] = self._raw.topic(
             "token",
             type=TokenDelta,
-            codec=TopicCodec("token", ModelCodec(TokenDelta)),
         )
         self.tool_call: WorkflowTopicHandle[ToolCall] = self._raw.topic(
             "tool.call",
             type=ToolCall,
-            codec=TopicCodec("tool.call", ModelCodec(ToolCall)),
         )
         self.tool_result: WorkflowTopicHandle[ToolResult] = self._raw.topic(
             "tool.result",
             type=ToolResult,
-            codec=TopicCodec("tool.result", ModelCodec(ToolResult)),
         )
         self.status: WorkflowTopicHandle[
             Literal["queued", "thinking", "calling_tool", "answering", "done", "failed"]
         ] = self._raw.topic(
             "status",
             type=cast(Any, Status),
-            codec=TopicCodec("status", RootModelCodec(Status)),
+            codec=RootModelCodec(Status),
         )
         self.result: WorkflowTopicHandle[FinalResult] = self._raw.topic(
             "result",
             type=FinalResult,
-            codec=TopicCodec("result", ModelCodec(FinalResult)),
         )
 
     @property

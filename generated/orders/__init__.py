@@ -11,7 +11,6 @@ from .topics import (
     ProgressItem,
     StatusItem,
     TokensItem,
-    TopicCodec,
     TopicName,
 )
 
@@ -27,6 +26,5 @@ __all__ = [
     "Tokens",
     "TokensItem",
     "TOPIC_NAMES",
-    "TopicCodec",
     "TopicName",
 ]

@@ -11,10 +11,10 @@ from typing import Any
 
 from temporalio.client import Client
 from typing_extensions import Self, deprecated
-from wstream import ModelCodec, RootModelCodec, TopicHandle, WorkflowStreamClient
+from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
 
 from .models import Progress, Status, Tokens
-from .topics import TOPIC_NAMES, OrdersItem, TopicCodec, TopicName, to_item
+from .topics import TOPIC_NAMES, OrdersItem, TopicName, to_item
 
 
 class OrdersClient:
@@ -34,17 +34,16 @@ class OrdersClient:
         self.status: TopicHandle[Status] = raw.topic(
             "order.status",
             type=Status,
-            codec=TopicCodec("order.status", ModelCodec(Status)),
         )
         self.progress: TopicHandle[int] = raw.topic(
             "progress",
             type=int,
-            codec=TopicCodec("progress", RootModelCodec(Progress)),
+            codec=RootModelCodec(Progress),
         )
         self._tokens: TopicHandle[str] = raw.topic(
             "tokens",
             type=str,
-            codec=TopicCodec("tokens", RootModelCodec(Tokens)),
+            codec=RootModelCodec(Tokens),
         )
 
     @classmethod

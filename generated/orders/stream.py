@@ -10,7 +10,6 @@ from typing import Any, NoReturn
 
 from typing_extensions import deprecated
 from wstream import (
-    ModelCodec,
     RootModelCodec,
     WorkflowStream,
     WorkflowStreamState,
@@ -18,7 +17,6 @@ from wstream import (
 )
 
 from .models import Progress, Status, Tokens
-from .topics import TopicCodec
 
 
 class OrdersStream:
@@ -38,17 +36,16 @@ class OrdersStream:
         self.status: WorkflowTopicHandle[Status] = self._raw.topic(
             "order.status",
             type=Status,
-            codec=TopicCodec("order.status", ModelCodec(Status)),
         )
         self.progress: WorkflowTopicHandle[int] = self._raw.topic(
             "progress",
             type=int,
-            codec=TopicCodec("progress", RootModelCodec(Progress)),
+            codec=RootModelCodec(Progress),
         )
         self._tokens: WorkflowTopicHandle[str] = self._raw.topic(
             "tokens",
             type=str,
-            codec=TopicCodec("tokens", RootModelCodec(Tokens)),
+            codec=RootModelCodec(Tokens),
         )
 
     @property

@@ -97,7 +97,7 @@ class TopicView:
         spec: The topic.
         value_type: Source text of the value type (``Status``, ``int``, ``Money | Status``).
         type_arg: Source text of the ``type=`` argument when binding the topic.
-        codec: Source text of the codec expression.
+        codec: Source text of the codec expression (empty: the runtime's default).
     """
 
     spec: TopicSpec
@@ -121,7 +121,7 @@ def topic_views(spec: StreamSpec, models: ModelsModule) -> list[TopicView]:
         cls = models.classes[topic.payload_class]
         if cls.root_type is None:
             value_type, type_arg = cls.name, cls.name
-            codec = f"ModelCodec({cls.name})"
+            codec = ""  # the runtime picks the pydantic-core codec for a model class
         else:
             value_type = cls.root_type
             # mypy cannot spell type[Literal[...]] or type[A | B]: the codec fixes the type.

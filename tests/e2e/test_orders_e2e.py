@@ -91,7 +91,7 @@ async def test_generated_package_end_to_end(
 async def test_publish_errors_at_the_call_site(app: ModuleType, client: Client) -> None:
     package = __import__("e2e_orders")
     orders = package.OrdersClient.create(client, f"never-started-{uuid.uuid4().hex[:8]}")
-    with pytest.raises(ValidationError, match=r"for Progress \(topic 'progress'\)"):
+    with pytest.raises(ValidationError, match=r"for Progress \(publishing to topic 'progress'\)"):
         orders.progress.publish(101)
     with pytest.raises(ValidationError, match=r"less_than_equal"):
         orders.progress.publish(101)

@@ -11,10 +11,10 @@ from typing import Any, Literal, cast
 
 from temporalio.client import Client
 from typing_extensions import Self
-from wstream import ModelCodec, RootModelCodec, TopicHandle, WorkflowStreamClient
+from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
 
 from .models import ClassEvent, Topic2nd, UnicodeTopic
-from .topics import TOPIC_NAMES, TopicCodec, TopicName, WeirdItem, to_item
+from .topics import TOPIC_NAMES, TopicName, WeirdItem, to_item
 
 
 class WeirdClient:
@@ -34,17 +34,16 @@ class WeirdClient:
         self.class_: TopicHandle[ClassEvent] = raw.topic(
             "class",
             type=ClassEvent,
-            codec=TopicCodec("class", ModelCodec(ClassEvent)),
         )
         self.unicode_topic: TopicHandle[str] = raw.topic(
             'ünïcode/topic "quoted"',
             type=str,
-            codec=TopicCodec('ünïcode/topic "quoted"', RootModelCodec(UnicodeTopic)),
+            codec=RootModelCodec(UnicodeTopic),
         )
         self.topic_2nd: TopicHandle[Literal['"""']] = raw.topic(
             "2nd",
             type=cast(Any, Topic2nd),
-            codec=TopicCodec("2nd", RootModelCodec(Topic2nd)),
+            codec=RootModelCodec(Topic2nd),
         )
 
     @classmethod

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any, Literal, NoReturn, cast
 
 from wstream import (
-    ModelCodec,
     RootModelCodec,
     WorkflowStream,
     WorkflowStreamState,
@@ -17,7 +16,6 @@ from wstream import (
 )
 
 from .models import ClassEvent, Topic2nd, UnicodeTopic
-from .topics import TopicCodec
 
 
 class WeirdStream:
@@ -37,17 +35,16 @@ class WeirdStream:
         self.class_: WorkflowTopicHandle[ClassEvent] = self._raw.topic(
             "class",
             type=ClassEvent,
-            codec=TopicCodec("class", ModelCodec(ClassEvent)),
         )
         self.unicode_topic: WorkflowTopicHandle[str] = self._raw.topic(
             'ünïcode/topic "quoted"',
             type=str,
-            codec=TopicCodec('ünïcode/topic "quoted"', RootModelCodec(UnicodeTopic)),
+            codec=RootModelCodec(UnicodeTopic),
         )
         self.topic_2nd: WorkflowTopicHandle[Literal['"""']] = self._raw.topic(
             "2nd",
             type=cast(Any, Topic2nd),
-            codec=TopicCodec("2nd", RootModelCodec(Topic2nd)),
+            codec=RootModelCodec(Topic2nd),
         )
 
     @property

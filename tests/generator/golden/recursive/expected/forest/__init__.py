@@ -10,7 +10,6 @@ from .topics import (
     ForestItem,
     LabelsItem,
     PeopleItem,
-    TopicCodec,
     TopicName,
     TreeItem,
 )
@@ -26,7 +25,6 @@ __all__ = [
     "PeopleItem",
     "Person",
     "TOPIC_NAMES",
-    "TopicCodec",
     "TopicName",
     "TreeItem",
 ]

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 from temporalio.client import Client
 from typing_extensions import Self
-from wstream import ModelCodec, RootModelCodec, TopicHandle, WorkflowStreamClient
+from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
 
 from .models import Labels, Node, People
-from .topics import TOPIC_NAMES, ForestItem, TopicCodec, TopicName, to_item
+from .topics import TOPIC_NAMES, ForestItem, TopicName, to_item
 
 
 class ForestClient:
@@ -32,17 +32,15 @@ class ForestClient:
         self.tree: TopicHandle[Node] = raw.topic(
             "tree",
             type=Node,
-            codec=TopicCodec("tree", ModelCodec(Node)),
         )
         self.labels: TopicHandle[list[Node]] = raw.topic(
             "labels",
             type=cast(Any, Labels),
-            codec=TopicCodec("labels", RootModelCodec(Labels)),
+            codec=RootModelCodec(Labels),
         )
         self.people: TopicHandle[People] = raw.topic(
             "people",
             type=People,
-            codec=TopicCodec("people", ModelCodec(People)),
         )
 
     @classmethod

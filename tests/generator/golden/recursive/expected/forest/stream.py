@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any, NoReturn, cast
 
 from wstream import (
-    ModelCodec,
     RootModelCodec,
     WorkflowStream,
     WorkflowStreamState,
@@ -17,7 +16,6 @@ from wstream import (
 )
 
 from .models import Labels, Node, People
-from .topics import TopicCodec
 
 
 class ForestStream:
@@ -35,17 +33,15 @@ class ForestStream:
         self.tree: WorkflowTopicHandle[Node] = self._raw.topic(
             "tree",
             type=Node,
-            codec=TopicCodec("tree", ModelCodec(Node)),
         )
         self.labels: WorkflowTopicHandle[list[Node]] = self._raw.topic(
             "labels",
             type=cast(Any, Labels),
-            codec=TopicCodec("labels", RootModelCodec(Labels)),
+            codec=RootModelCodec(Labels),
         )
         self.people: WorkflowTopicHandle[People] = self._raw.topic(
             "people",
             type=People,
-            codec=TopicCodec("people", ModelCodec(People)),
         )
 
     @property

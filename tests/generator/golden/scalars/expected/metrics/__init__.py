@@ -14,7 +14,6 @@ from .topics import (
     OnItem,
     TagsItem,
     TemperatureItem,
-    TopicCodec,
     TopicName,
     WhenItem,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "Temperature",
     "TemperatureItem",
     "TOPIC_NAMES",
-    "TopicCodec",
     "TopicName",
     "When",
     "WhenItem",

@@ -26,7 +26,7 @@ from .models import (
     Temperature,
     When,
 )
-from .topics import TOPIC_NAMES, MetricsItem, TopicCodec, TopicName, to_item
+from .topics import TOPIC_NAMES, MetricsItem, TopicName, to_item
 
 
 class MetricsClient:
@@ -50,37 +50,37 @@ class MetricsClient:
         self.temperature: TopicHandle[float] = raw.topic(
             "temperature",
             type=float,
-            codec=TopicCodec("temperature", RootModelCodec(Temperature)),
+            codec=RootModelCodec(Temperature),
         )
         self.tags: TopicHandle[list[TagsTag]] = raw.topic(
             "tags",
             type=cast(Any, Tags),
-            codec=TopicCodec("tags", RootModelCodec(Tags)),
+            codec=RootModelCodec(Tags),
         )
         self.maybe_count: TopicHandle[int | None] = raw.topic(
             "maybe-count",
             type=cast(Any, MaybeCount),
-            codec=TopicCodec("maybe-count", RootModelCodec(MaybeCount)),
+            codec=RootModelCodec(MaybeCount),
         )
         self.id_or_name: TopicHandle[IdOrNameIdOrName | IdOrNameIdOrName1] = raw.topic(
             "id-or-name",
             type=cast(Any, IdOrName),
-            codec=TopicCodec("id-or-name", RootModelCodec(IdOrName)),
+            codec=RootModelCodec(IdOrName),
         )
         self.level: TopicHandle[Literal[1, 2, 3]] = raw.topic(
             "level",
             type=cast(Any, Level),
-            codec=TopicCodec("level", RootModelCodec(Level)),
+            codec=RootModelCodec(Level),
         )
         self.on: TopicHandle[bool] = raw.topic(
             "on",
             type=bool,
-            codec=TopicCodec("on", RootModelCodec(On)),
+            codec=RootModelCodec(On),
         )
         self.when: TopicHandle[AwareDatetime] = raw.topic(
             "when",
             type=cast(Any, When),
-            codec=TopicCodec("when", RootModelCodec(When)),
+            codec=RootModelCodec(When),
         )
 
     @classmethod

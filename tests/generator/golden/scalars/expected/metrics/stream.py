@@ -28,7 +28,6 @@ from .models import (
     Temperature,
     When,
 )
-from .topics import TopicCodec
 
 
 class MetricsStream:
@@ -52,39 +51,39 @@ class MetricsStream:
         self.temperature: WorkflowTopicHandle[float] = self._raw.topic(
             "temperature",
             type=float,
-            codec=TopicCodec("temperature", RootModelCodec(Temperature)),
+            codec=RootModelCodec(Temperature),
         )
         self.tags: WorkflowTopicHandle[list[TagsTag]] = self._raw.topic(
             "tags",
             type=cast(Any, Tags),
-            codec=TopicCodec("tags", RootModelCodec(Tags)),
+            codec=RootModelCodec(Tags),
         )
         self.maybe_count: WorkflowTopicHandle[int | None] = self._raw.topic(
             "maybe-count",
             type=cast(Any, MaybeCount),
-            codec=TopicCodec("maybe-count", RootModelCodec(MaybeCount)),
+            codec=RootModelCodec(MaybeCount),
         )
         self.id_or_name: WorkflowTopicHandle[IdOrNameIdOrName | IdOrNameIdOrName1] = (
             self._raw.topic(
                 "id-or-name",
                 type=cast(Any, IdOrName),
-                codec=TopicCodec("id-or-name", RootModelCodec(IdOrName)),
+                codec=RootModelCodec(IdOrName),
             )
         )
         self.level: WorkflowTopicHandle[Literal[1, 2, 3]] = self._raw.topic(
             "level",
             type=cast(Any, Level),
-            codec=TopicCodec("level", RootModelCodec(Level)),
+            codec=RootModelCodec(Level),
         )
         self.on: WorkflowTopicHandle[bool] = self._raw.topic(
             "on",
             type=bool,
-            codec=TopicCodec("on", RootModelCodec(On)),
+            codec=RootModelCodec(On),
         )
         self.when: WorkflowTopicHandle[AwareDatetime] = self._raw.topic(
             "when",
             type=cast(Any, When),
-            codec=TopicCodec("when", RootModelCodec(When)),
+            codec=RootModelCodec(When),
         )
 
     @property
