@@ -7,6 +7,7 @@ and starts an embedded Temporal dev server (the ``temporal`` binary from ``tempo
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import uuid
@@ -61,3 +62,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    # A short-lived process that used the Temporal core runtime can abort while the
+    # interpreter finalizes (temporalio/sdk-python#300); everything is shut down by now.
+    sys.stdout.flush()
+    os._exit(0)
