@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: wstream against temporalio.contrib.workflow_streams."""

