@@ -77,17 +77,40 @@ def json_schema(spec: StreamSpec) -> dict[str, Any]:
 
 def _rewrite_refs(schema: Any) -> Any:
     if isinstance(schema, dict):
-        return {
-            key: (
-                _DEFS_REF + value[len(_MODELS_REF) :]
-                if key == "$ref" and isinstance(value, str) and value.startswith(_MODELS_REF)
-                else _rewrite_refs(value)
-            )
-            for key, value in schema.items()
-        }
+        return {key: _rewrite_value(key, value) for key, value in schema.items()}
     if isinstance(schema, list):
         return [_rewrite_refs(item) for item in schema]
     return schema
+
+
+def _rewrite_value(key: str, value: Any) -> Any:
+    if key == "$ref" and isinstance(value, str) and value.startswith(_MODELS_REF):
+        return _DEFS_REF + value[len(_MODELS_REF) :]
+    if key in ("description", "title") and isinstance(value, str):
+        return plain_text(value)
+    return _rewrite_refs(value)
+
+
+def plain_text(text: str) -> str:
+    """Make documentation text safe for datamodel-code-generator's docstrings.
+
+    Line breaks become newlines; every other character that is not printable (control
+    characters, Unicode line and paragraph separators) is shown as its escape sequence.
+
+    Args:
+        text: A description or title from the schema.
+
+    Returns:
+        The text with only printable characters, spaces and newlines.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(
+        "".join(
+            char if char.isprintable() or char == "\t" else char.encode("unicode_escape").decode()
+            for char in line
+        )
+        for line in lines
+    )
 
 
 def generate_models(spec: StreamSpec, document: Document) -> ModelsModule:
@@ -135,8 +158,9 @@ def generate_models(spec: StreamSpec, document: Document) -> ModelsModule:
 
 
 def _parse_output(output: str, spec: StreamSpec, document: Document) -> ModelsModule:
+    output = output.replace("\r\n", "\n").replace("\r", "\n")
     tree = ast.parse(output)
-    lines = output.splitlines(keepends=True)
+    lines = [line + "\n" for line in output.split("\n")]
     keep: list[str] = []
     classes: dict[str, ModelClass] = {}
     imports: dict[str, str] = {}

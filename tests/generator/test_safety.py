@@ -1,0 +1,211 @@
+"""Hostile schemas: the output compiles, imports as definitions only, and type-checks."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import itertools
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mypy import api
+
+from wstream_gen.format import format_python
+from wstream_gen.loader import Document
+from wstream_gen.models import generate_models
+from wstream_gen.problems import SchemaError
+from wstream_gen.render import render_package
+from wstream_gen.spec import build_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "WSTREAM_CANARY"
+PAYLOADS = [
+    '"""',
+    "'''",
+    "\\",
+    '\\"""',
+    "\"\"\"; __import__('pathlib').Path('" + CANARY + '\').touch(); """',
+    "'; __import__('os').system('touch " + CANARY + "'); '",
+    "\n#",
+    "\r\n\x0b\x0c\x1c\x85\u2028\u2029",
+    "\\N{BULLET} \\x00 \\u0041",
+    "{__import__('os').getcwd()}",
+    "class def import None True",
+    "\U0001f600 ünï 日本 \u202e",
+    "\x00\x01\x7f",
+    "__class__.__bases__",
+]
+TEXT = st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=30))
+SOME_TEXT = st.lists(TEXT, min_size=1, max_size=3).map("".join)
+counter = itertools.count()
+
+# Calls that may run while a generated module is imported (class bodies, defaults, decorators).
+IMPORT_TIME_CALLS = {
+    "Field", "dataclass", "deprecated", "timedelta", "model_rebuild", "TypeVar", "cast",
+}  # fmt: skip
+FORBIDDEN_NAMES = {"__import__", "eval", "exec", "compile", "open", "os", "system", "getattr"}
+
+
+def _scalar(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["string", "integer", "enum", "pattern", "const"]))
+    schema: dict[str, Any]
+    if kind == "string":
+        schema = {"type": "string", "default": draw(SOME_TEXT)}
+    elif kind == "integer":
+        schema = {"type": "integer", "minimum": draw(st.integers(-5, 5)), "default": 7}
+    elif kind == "enum":
+        schema = {"enum": draw(st.lists(SOME_TEXT, min_size=1, max_size=4, unique=True))}
+    elif kind == "pattern":
+        schema = {"type": "string", "pattern": re.escape(draw(SOME_TEXT))}
+    else:
+        schema = {"const": draw(SOME_TEXT)}
+    if draw(st.booleans()):
+        schema["description"] = draw(SOME_TEXT)
+    return schema
+
+
+@st.composite
+def hostile_documents(draw: st.DrawFn) -> Document:
+    topics: dict[str, Any] = {}
+    for index in range(draw(st.integers(1, 3))):
+        wire = draw(SOME_TEXT.filter(bool))
+        properties = {
+            draw(SOME_TEXT.filter(bool)): _scalar(draw) for _ in range(draw(st.integers(0, 3)))
+        }
+        payload: dict[str, Any] = (
+            {"type": "object", "properties": properties, "description": draw(SOME_TEXT)}
+            if draw(st.booleans())
+            else _scalar(draw)
+        )
+        if draw(st.booleans()):
+            payload["title"] = draw(SOME_TEXT)
+        topic: dict[str, Any] = {
+            "payload": payload,
+            "description": draw(SOME_TEXT),
+            "deprecated": draw(st.booleans()),
+        }
+        if draw(st.integers(0, 3)):
+            topic["python_name"] = f"topic{index}"
+        topics[wire] = topic
+    data = {"wstream": 1, "name": "hostile", "description": draw(SOME_TEXT), "topics": topics}
+    return Document(file=draw(SOME_TEXT.filter(bool)) + ".yaml", data=data)
+
+
+def _generate(document: Document, package: str) -> dict[str, str] | None:
+    try:
+        spec = build_spec(document, package)
+    except SchemaError:
+        return None  # rejected with located problems: never generated
+    files = render_package(spec, generate_models(spec, document))
+    return {
+        name: format_python(text, name) if name.endswith(".py") else text
+        for name, text in files.items()
+    }
+
+
+def _check_definitions_only(source: str, name: str) -> None:
+    tree = ast.parse(source, name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            assert node.id not in FORBIDDEN_NAMES, (name, node.id)
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # Only the decorators and defaults run at import time; the body does not.
+            pending.extend(node.decorator_list)
+            pending.extend(node.args.defaults)
+            pending.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            assert called in IMPORT_TIME_CALLS, (name, ast.unparse(node))
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def _write(files: dict[str, str], directory: Path) -> None:
+    directory.mkdir(parents=True)
+    for file, text in files.items():
+        (directory / file).write_text(text, encoding="utf-8")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(document=hostile_documents())
+def test_hostile_schema_output_is_inert(
+    document: Document, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = f"hostile_{next(counter)}"
+    files = _generate(document, package)
+    if files is None:
+        return
+    for name, text in files.items():
+        if name.endswith(".py"):
+            compile(text, name, "exec")
+            _check_definitions_only(text, name)
+    out = tmp_path / f"out_{package}"
+    _write(files, out / package)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(out))
+    module = importlib.import_module(package)
+    try:
+        assert not (tmp_path / CANARY).exists()
+        wire_names = list(document.data["topics"])
+        assert list(module.TOPIC_NAMES) == wire_names
+        description = document.data["description"]
+        if description.strip():  # the docstring carries the description's text, unchanged
+            expected = [line.strip() for line in description.strip().split("\n")]
+            assert [line.strip() for line in module.__doc__.split("\n")] == expected
+    finally:
+        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+            del sys.modules[name]
+
+
+HOSTILE_FOR_MYPY = [
+    {
+        "wstream": 1,
+        "name": "hostile",
+        "description": PAYLOADS[4],
+        "topics": {
+            PAYLOADS[i]: {
+                "python_name": f"topic{i}",
+                "description": PAYLOADS[(i + 1) % len(PAYLOADS)],
+                "deprecated": i % 2 == 0,
+                "payload": {
+                    "type": "object",
+                    "description": PAYLOADS[(i + 2) % len(PAYLOADS)],
+                    "properties": {
+                        PAYLOADS[(i + 3) % len(PAYLOADS)] or "x": {
+                            "enum": [PAYLOADS[0], PAYLOADS[1], PAYLOADS[2]],
+                            "description": PAYLOADS[5],
+                        },
+                        "default": {"type": "string", "default": PAYLOADS[4]},
+                        "pattern": {"type": "string", "pattern": re.escape(PAYLOADS[3])},
+                    },
+                },
+            }
+            for i in range(len(PAYLOADS))
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("data", HOSTILE_FOR_MYPY)
+def test_hostile_output_passes_mypy_strict(data: dict[str, Any], tmp_path: Path) -> None:
+    files = _generate(Document(file=PAYLOADS[7] + ".yaml", data=data), "hostile_mypy")
+    assert files is not None
+    _write(files, tmp_path / "hostile_mypy")
+    stdout, stderr, status = api.run(
+        ["--strict", "--cache-dir", str(ROOT / ".mypy_cache"), "--no-error-summary",
+         str(tmp_path / "hostile_mypy")]
+    )  # fmt: skip
+    assert (stdout, stderr, status) == ("", "", 0)
