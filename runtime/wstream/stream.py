@@ -23,12 +23,14 @@ from wstream.wire import (
     OFFSET_QUERY,
     POLL_HANDLER,
     PUBLISH_SIGNAL,
+    MalformedInput,
     PollInput,
     PublisherState,
-    PublishInput,
     WireItem,
     WorkflowStreamState,
     encode_payload,
+    parse_poll,
+    parse_publish,
 )
 
 T = TypeVar("T")
@@ -269,8 +271,15 @@ class WorkflowStream:
 
     # -- handlers --------------------------------------------------------------------------
 
-    def _on_publish(self, batch: PublishInput) -> None:
+    def _on_publish(self, raw: RawValue) -> None:
         self.signals_this_run += 1
+        try:
+            batch = parse_publish(raw.payload.data)
+        except MalformedInput as error:
+            # Raising here would fail the workflow task again on every replay; the batch
+            # cannot be applied either way, so it is reported and dropped.
+            workflow.logger.warning("workflow stream dropped a publish signal: %s", error)
+            return
         if batch.publisher_id:
             known = self._publishers.get(batch.publisher_id)
             if known is not None and batch.sequence <= known.sequence:
@@ -281,25 +290,25 @@ class WorkflowStream:
             self._data.append(entry.data)
             self._retained_bytes += _item_size(entry.topic, entry.data)
 
-    def _validate_poll(self, request: PollInput) -> None:
+    def _validate_poll(self, raw: RawValue) -> None:
         if self._detaching:
             raise ApplicationError(
                 "the workflow stream is draining before continue-as-new; poll the next run",
                 type=STREAM_DRAINING,
             )
-        if request.from_offset < 0:
-            raise ApplicationError(
-                f"from_offset must not be negative, got {request.from_offset}",
-                non_retryable=True,
-            )
+        try:
+            request = parse_poll(raw.payload.data)
+        except MalformedInput as error:
+            raise ApplicationError(str(error), non_retryable=True) from None
         if request.notify_only and self._waiting_notify_polls >= limits.MAX_WAITING_NOTIFY_POLLS:
             raise ApplicationError(
                 "enough subscribers are long-polling this stream; poll by query instead",
                 type=POLLERS_BUSY,
             )
 
-    async def _on_poll(self, request: PollInput) -> RawValue:
+    async def _on_poll(self, raw: RawValue) -> RawValue:
         self.updates_this_run += 1
+        request = parse_poll(raw.payload.data)  # the validator has accepted it
         if request.notify_only:
             self._waiting_notify_polls += 1
         try:
@@ -325,8 +334,8 @@ class WorkflowStream:
             return self._answer([], self.end_offset, self.end_offset > request.from_offset)
         return self._collect(request)
 
-    def _on_poll_query(self, request: PollInput) -> RawValue:
-        return self._collect(request)
+    def _on_poll_query(self, raw: RawValue) -> RawValue:
+        return self._collect(parse_poll(raw.payload.data))
 
     def _on_offset(self) -> int:
         return self.end_offset
