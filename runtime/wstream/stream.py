@@ -118,7 +118,7 @@ class WorkflowStream:
             last_seen = (
                 datetime.fromtimestamp(seen, timezone.utc) if seen is not None else workflow.now()
             )
-            self._publishers.setdefault(pid, PublisherState(sequence, last_seen))
+            self._publishers.setdefault(pid, PublisherState.at(sequence, last_seen))
 
     # -- topics and publishing from the workflow -------------------------------------------
 
@@ -218,7 +218,7 @@ class WorkflowStream:
         publishers = {
             pid: state
             for pid, state in self._publishers.items()
-            if now - state.last_seen < publisher_ttl
+            if now - state.seen_at() < publisher_ttl
         }
         size = self._retained_bytes + _PUBLISHER_JSON_OVERHEAD * (len(publishers) + 1)
         if size > limits.MAX_STATE_BYTES:
@@ -284,7 +284,7 @@ class WorkflowStream:
             known = self._publishers.get(batch.publisher_id)
             if known is not None and batch.sequence <= known.sequence:
                 return
-            self._publishers[batch.publisher_id] = PublisherState(batch.sequence, workflow.now())
+            self._publishers[batch.publisher_id] = PublisherState.at(batch.sequence, workflow.now())
         for entry in batch.items:
             self._topics.append(entry.topic)
             self._data.append(entry.data)

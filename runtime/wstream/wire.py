@@ -7,7 +7,7 @@ dataclasses' field types at run time, also inside the workflow sandbox.
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Final
 
 from temporalio.api.common.v1 import Payload
@@ -88,10 +88,25 @@ class PollResult:
 
 @dataclass
 class PublisherState:
-    """Dedup state of one publisher: its last accepted sequence and when it was seen."""
+    """Dedup state of one publisher: its last accepted sequence and when it was seen.
+
+    ``last_seen`` is kept as its ISO-8601 text (the JSON the other implementations read and
+    write): a ``datetime`` field would not convert when wstream itself is imported inside
+    the workflow sandbox, where ``datetime`` is a restricted stand-in class.
+    """
 
     sequence: int
-    last_seen: datetime
+    last_seen: str
+
+    @classmethod
+    def at(cls, sequence: int, seen: datetime) -> "PublisherState":
+        """Record ``sequence`` as seen at ``seen``."""
+        return cls(sequence, seen.isoformat())
+
+    def seen_at(self) -> datetime:
+        """When the publisher was last seen, as a timezone-aware datetime."""
+        seen = datetime.fromisoformat(self.last_seen.replace("Z", "+00:00"))
+        return seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc)
 
 
 @dataclass
