@@ -46,7 +46,9 @@ _TERMINAL = frozenset(
     }
 )
 #: Longest pause between tail queries while the stream is quiet.
-_MAX_IDLE_INTERVAL_SECONDS = 1.0
+_MAX_IDLE_INTERVAL_SECONDS = 0.5
+#: Quiet time after which the pause between tail queries starts to grow.
+_QUIET_BEFORE_BACKOFF_SECONDS = 1.0
 #: Quiet time after which the poller parks on a long-poll update instead of querying.
 _IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
 #: After the workflow turned a long-poll away as busy, query for this long before asking again.
@@ -115,6 +117,9 @@ class Poller:
         interval = self._cooldown
         last_status_check = 0.0
         while True:
+            # Polls start on a fixed cadence: the query's own round trip and the consumer's
+            # time between items count toward the cooldown instead of adding to it.
+            started = time.monotonic()
             page = await self._query()
             for item in self._decode(page):
                 yield item
@@ -125,7 +130,7 @@ class Poller:
             if page.items:
                 quiet_since = None
                 interval = self._cooldown
-                await asyncio.sleep(self._cooldown)
+                await asyncio.sleep(max(0.0, started + self._cooldown - time.monotonic()))
                 continue
             now = time.monotonic()
             quiet_since = quiet_since or now
@@ -148,8 +153,10 @@ class Poller:
                     quiet_since = None
                     interval = self._cooldown
                 continue
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
+            await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
+            if now - quiet_since >= _QUIET_BEFORE_BACKOFF_SECONDS:
+                # One empty answer between two items is normal; back off only once quiet.
+                interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
 
     async def _drain(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         while True:
