@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -11,7 +12,7 @@ from temporalio.worker import Worker
 from tests.reliability.faults import PublishFaults, faulty_client
 from tests.reliability.tally import Reader, Tally, publish_paced
 from tests.runtime.helpers import start_host
-from tests.runtime.stream_workflows import Event
+from tests.runtime.stream_workflows import ALL_WORKFLOWS, Event
 from wstream import WorkflowStreamClient
 
 
@@ -57,3 +58,56 @@ async def test_delivered_but_reported_failed_is_applied_once(
     assert faults.delivered_but_failed >= 10
     assert retries >= faults.delivered_but_failed
     await handle.terminate()
+
+
+async def start_worker_process(client: Client, task_queue: str) -> asyncio.subprocess.Process:
+    """Start a worker for the stream workflows in a process of its own."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.reliability.worker_process",
+        client.service_client.config.target_host,
+        client.namespace,
+        task_queue,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 30)
+    assert line.strip() == b"ready", line
+    return process
+
+
+async def test_worker_crash_mid_stream(client: Client, task_queue: str) -> None:
+    first = await start_worker_process(client, task_queue)
+    handle = await start_host(client, task_queue)
+    readers = [subscriber(client, handle.id, f"s{k}") for k in range(2)]
+    tally = Tally("2 worker crash")
+    publishers = [
+        WorkflowStreamClient.create(
+            client, handle.id, batch_interval=timedelta(milliseconds=50), max_batch_size=20
+        )
+        for _ in range(2)
+    ]
+
+    async def publish(tag: str, stream: WorkflowStreamClient) -> None:
+        async with stream:
+            tally.record_published(tag, await publish_paced(stream, tag, 1500, pause=0.01))
+
+    publishing = asyncio.gather(*(publish(f"p{k}", s) for k, s in enumerate(publishers)))
+    # Crash the worker (SIGKILL: no shutdown, its sticky cache is gone) once a third has
+    # been read, then start a new one, which must rebuild the stream by replaying history.
+    await readers[0].wait_for_count(1000, 60)
+    first.kill()
+    await first.wait()
+    at_crash = len(readers[0].items)
+    await asyncio.sleep(1.0)
+    async with Worker(client, task_queue=task_queue, workflows=ALL_WORKFLOWS):
+        await asyncio.wait_for(publishing, 120)
+        end = await publishers[0].get_offset()
+        for reader in readers:
+            await reader.wait_for_offset(min(end, tally.total_published), 60)
+            await reader.stop()
+        tally.check(readers, f"worker killed after {at_crash} items were read")
+        assert end == tally.total_published == 3000
+        assert at_crash < 3000
+        await handle.terminate()
