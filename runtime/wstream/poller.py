@@ -121,6 +121,9 @@ class Poller:
             # time between items count toward the cooldown instead of adding to it.
             started = time.monotonic()
             page = await self._query()
+            # A slow answer means the workflow's worker is congested (many subscribers):
+            # wait at least as long as it took, so the load adapts to what the worker serves.
+            congestion = time.monotonic() - started
             for item in self._decode(page):
                 yield item
             if page.items or page.next_offset > self.offset:
@@ -130,7 +133,9 @@ class Poller:
             if page.items:
                 quiet_since = None
                 interval = self._cooldown
-                await asyncio.sleep(max(0.0, started + self._cooldown - time.monotonic()))
+                await asyncio.sleep(
+                    max(congestion, started + self._cooldown - time.monotonic())
+                )
                 continue
             now = time.monotonic()
             quiet_since = quiet_since or now
