@@ -20,14 +20,10 @@ T = TypeVar("T")
 DEFAULT_POLL_COOLDOWN = timedelta(milliseconds=100)
 
 
-class TopicHandle(Generic[T]):
-    """A client's typed view of one topic, made by :meth:`WorkflowStreamClient.topic`."""
+class _BoundTopic(Generic[T]):
+    """What both handle kinds share: a topic name bound to one value type and its codec."""
 
-    def __init__(
-        self, client: WorkflowStreamClient, name: str, type: type[T], codec: PayloadCodec[T]
-    ) -> None:
-        """Bind the handle; use ``WorkflowStreamClient.topic`` rather than calling this."""
-        self._client = client
+    def __init__(self, name: str, type: type[T], codec: PayloadCodec[T]) -> None:
         self._name = name
         self._type = type
         self._codec = codec
@@ -46,6 +42,17 @@ class TopicHandle(Generic[T]):
     def codec(self) -> PayloadCodec[T]:
         """The codec that encodes and decodes this topic's values."""
         return self._codec
+
+
+class TopicHandle(_BoundTopic[T]):
+    """A client's typed view of one topic, made by :meth:`WorkflowStreamClient.topic`."""
+
+    def __init__(
+        self, client: WorkflowStreamClient, name: str, type: type[T], codec: PayloadCodec[T]
+    ) -> None:
+        """Bind the handle; use ``WorkflowStreamClient.topic`` rather than calling this."""
+        super().__init__(name, type, codec)
+        self._client = client
 
     def publish(self, value: T | Payload, *, force_flush: bool = False) -> None:
         """Encode ``value`` now and buffer it for the next batch.
@@ -81,27 +88,15 @@ class TopicHandle(Generic[T]):
         )
 
 
-class WorkflowTopicHandle(Generic[T]):
+class WorkflowTopicHandle(_BoundTopic[T]):
     """The workflow's typed view of one topic, made by :meth:`WorkflowStream.topic`."""
 
     def __init__(
         self, stream: WorkflowStream, name: str, type: type[T], codec: PayloadCodec[T]
     ) -> None:
         """Bind the handle; use ``WorkflowStream.topic`` rather than calling this."""
+        super().__init__(name, type, codec)
         self._stream = stream
-        self._name = name
-        self._type = type
-        self._codec = codec
-
-    @property
-    def name(self) -> str:
-        """The wire name of the topic."""
-        return self._name
-
-    @property
-    def type(self) -> type[T]:
-        """The value type bound to the topic."""
-        return self._type
 
     def publish(self, value: T | Payload) -> None:
         """Append ``value`` to the stream's log at once (it is durable with the workflow).
