@@ -9,6 +9,7 @@ GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
 	$(UV) sync --frozen --extra dev --quiet
+	@[ -f '.cache/asyncapi/package/schemas/3.0.0-without-$$id.json' ] || { mkdir -p .cache/asyncapi && cd .cache/asyncapi && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar -xzf asyncapi-specs-6.11.1.tgz; } || echo "make setup: npm could not fetch @asyncapi/specs@6.11.1 (needed by tests/generator/test_asyncapi.py)" >&2
 
 demo: setup
 	$(RUN) wstream-gen schema/examples/orders.yaml --out demo/_build
