@@ -1,0 +1,22 @@
+"""Serve workflow streams to browsers as Server-Sent Events (needs the ``sse`` extra: starlette).
+
+``app.mount("/streams", sse_app(client))`` serves ``GET /streams/<workflow id>``; in the
+browser, ``new EventSource("/streams/<workflow id>?topic=progress")`` receives one event per
+item (``id``: offset, ``event``: topic, ``data``: JSON), resumes after a reconnect with no gap
+and no duplicate, and should ``close()`` itself on the final ``wstream-end`` event.
+"""
+
+from wstream.sse.app import sse_app, stream_events
+from wstream.sse.events import EventStreamOptions
+from wstream.sse.frames import END_EVENT, ERROR_EVENT, UnencodableItemError
+from wstream.sse.response import EventStreamResponse
+
+__all__ = [
+    "END_EVENT",
+    "ERROR_EVENT",
+    "EventStreamOptions",
+    "EventStreamResponse",
+    "UnencodableItemError",
+    "sse_app",
+    "stream_events",
+]

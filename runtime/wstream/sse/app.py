@@ -1,0 +1,165 @@
+"""The HTTP side of the bridge: an endpoint and a mountable app serving streams as SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from temporalio.client import Client
+
+from wstream.client import WorkflowStreamClient
+from wstream.errors import StreamNotFoundError
+from wstream.sse.events import DEFAULT_KEEP_ALIVE, DEFAULT_RETRY, EventStreamOptions, event_frames
+from wstream.sse.request import LAST_EVENT_ID, BadStreamRequest, parse_request
+from wstream.sse.response import EventStreamResponse
+from wstream.topic_handle import DEFAULT_POLL_COOLDOWN
+
+logger = logging.getLogger(__name__)
+
+#: Path parameter naming the workflow whose stream a request reads.
+WORKFLOW_ID_PARAM = "workflow_id"
+#: How long the first offset query may take before the request gets a 504.
+_FIRST_ANSWER_TIMEOUT_SECONDS = 10.0
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _served_topics(topics: Sequence[str] | None) -> list[str] | None:
+    if topics is None:
+        return None
+    if isinstance(topics, str):
+        topics = [topics]
+    served = list(topics)
+    if not served or not all(isinstance(topic, str) and topic for topic in served):
+        raise ValueError(
+            f"stream_events(topics=...) must be None (all topics) or non-empty topic names, "
+            f"got {topics!r}"
+        )
+    return served
+
+
+def stream_events(
+    client: Client,
+    *,
+    workflow_id: str | None = None,
+    topics: Sequence[str] | None = None,
+    keep_alive: timedelta = DEFAULT_KEEP_ALIVE,
+    retry: timedelta | None = DEFAULT_RETRY,
+    max_events: int | None = None,
+    max_duration: timedelta | None = None,
+    poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+) -> Endpoint:
+    """Return an endpoint that serves a workflow's stream as Server-Sent Events.
+
+    Each item becomes one event: ``id:`` its offset, ``event:`` its topic, ``data:`` its value
+    as one line of JSON (decoded with the client's payload converter). The query parameter
+    ``topic`` (repeatable) filters topics and ``from`` sets the first offset; a reconnecting
+    browser's ``Last-Event-ID`` header wins over ``from``, and the stream resumes right after
+    it. When the workflow has ended and every item is sent, a ``wstream-end`` event carries
+    ``{"end_offset": N}`` and the response ends: the browser must then call
+    ``EventSource.close()``, or it reconnects. A failure mid-stream sends a ``wstream-error``
+    event with ``{"error": message}``. Bad offsets or topics get a 400 and an unknown workflow
+    a 404, both as JSON ``{"error": message}`` before any event.
+
+    Args:
+        client: The Temporal client that reads the streams.
+        workflow_id: The workflow to serve; ``None`` reads it from the route's
+            ``{workflow_id}`` path parameter.
+        topics: Topics this endpoint is limited to (``None``: all); ``topic`` query
+            parameters may only narrow it.
+        keep_alive: Quiet time after which a ``: keep-alive`` comment is sent.
+        retry: Reconnect delay announced to the browser (``None``: the browser's default).
+        max_events: End each response after this many events; the browser reconnects and
+            resumes, which keeps responses short behind proxies that cut long ones.
+        max_duration: End each response after this long, likewise.
+        poll_cooldown: Pause between the subscription's polls while items flow.
+
+    Raises:
+        ValueError: an option is out of range or ``topics`` is empty.
+    """
+    served = _served_topics(topics)
+    options = EventStreamOptions(
+        keep_alive=keep_alive,
+        retry=retry,
+        max_events=max_events,
+        max_duration=max_duration,
+        poll_cooldown=poll_cooldown,
+    )
+
+    async def endpoint(request: Request) -> Response:
+        target = workflow_id or request.path_params.get(WORKFLOW_ID_PARAM)
+        if not target:
+            raise RuntimeError(
+                f"route {request.url.path!r} has no {{{WORKFLOW_ID_PARAM}}} path parameter and "
+                "stream_events() was given no workflow_id; add one of them"
+            )
+        try:
+            wanted = parse_request(
+                request.query_params.multi_items(), request.headers.get(LAST_EVENT_ID), served
+            )
+        except BadStreamRequest as error:
+            return _error(400, str(error))
+        stream = WorkflowStreamClient.create(client, str(target))
+        try:
+            # Checked before any event, so a wrong id is a plain 404 and not a broken stream.
+            await asyncio.wait_for(stream.get_offset(), _FIRST_ANSWER_TIMEOUT_SECONDS)
+        except StreamNotFoundError as error:
+            return _error(404, str(error))
+        except asyncio.TimeoutError:
+            return _error(
+                504,
+                f"workflow {target!r} did not answer the stream offset query within "
+                f"{_FIRST_ANSWER_TIMEOUT_SECONDS:g} s; is a worker running on its task queue?",
+            )
+        except Exception as error:
+            logger.warning("event stream for workflow %r unavailable: %s", target, error)
+            return _error(502, f"workflow {target!r} could not be reached: {error}")
+        items = stream.subscribe(
+            wanted.topics, wanted.from_offset, poll_cooldown=options.poll_cooldown
+        )
+        return EventStreamResponse(
+            event_frames(items, wanted.from_offset, stream.get_offset, options)
+        )
+
+    return endpoint
+
+
+def sse_app(
+    client: Client,
+    *,
+    topics: Sequence[str] | None = None,
+    keep_alive: timedelta = DEFAULT_KEEP_ALIVE,
+    retry: timedelta | None = DEFAULT_RETRY,
+    max_events: int | None = None,
+    max_duration: timedelta | None = None,
+    poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+) -> Starlette:
+    """Return an app serving every workflow's stream at ``/{workflow_id}``, for mounting.
+
+    ``app.mount("/streams", sse_app(client))`` serves ``GET /streams/<workflow id>``; the
+    events, query parameters and options are those of :func:`stream_events`. Put access
+    control (which caller may read which workflow) in front of it, as for any route.
+
+    Raises:
+        ValueError: an option is out of range or ``topics`` is empty.
+    """
+    endpoint = stream_events(
+        client,
+        topics=topics,
+        keep_alive=keep_alive,
+        retry=retry,
+        max_events=max_events,
+        max_duration=max_duration,
+        poll_cooldown=poll_cooldown,
+    )
+    return Starlette(routes=[Route(f"/{{{WORKFLOW_ID_PARAM}:path}}", endpoint, methods=["GET"])])
