@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         Never returns; the annotation matches ``sys.exit(main())`` in the console script.
     """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            # A terminal that cannot show a character gets an escape, never a crash.
+            stream.reconfigure(errors="backslashreplace")
     status = run(argv)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):

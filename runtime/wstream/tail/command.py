@@ -137,6 +137,8 @@ async def _follow(
     converter = client.data_converter.payload_converter
     try:
         start = await _start_offset(args, stream)
+        topics = ", ".join(repr(topic) for topic in args.topic) if args.topic else "every topic"
+        printer.note(f"following workflow {workflow_id!r} from offset {start} ({topics})")
         items = stream.subscribe(args.topic or None, start, result_type=RawValue)
         async for item in items:
             data = payload_json(item.data.payload, converter)
@@ -162,13 +164,16 @@ async def _follow(
 
 
 async def _start_offset(args: argparse.Namespace, stream: WorkflowStreamClient) -> int:
+    # Asking for the end offset first also proves the workflow exists and hosts a stream
+    # before anything says it is being followed.
+    end = await stream.get_offset()
     requested: int | None = args.from_offset
     if args.from_end:
-        return await stream.get_offset()
+        return end
     if requested is None:
         return 0
     if requested < 0:
-        return max(0, await stream.get_offset() + requested)
+        return max(0, end + requested)
     return requested
 
 

@@ -1,0 +1,215 @@
+"""`wstream tail`: the real console script against the session dev server."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.runtime.helpers import start_host
+from tests.runtime.stream_workflows import HostInput, HostWorkflow
+from tests.runtime.tail_process import Running, cli_env, publish, run_cli
+
+ORDERS_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "examples" / "orders.yaml"
+
+
+def address_of(client: Client) -> str:
+    return client.service_client.config.target_host
+
+
+async def finished_host(client: Client, task_queue: str, items: list[tuple[str, object]]) -> str:
+    """A HostWorkflow that published ``items`` and then completed; returns its id."""
+    handle = await start_host(client, task_queue)
+    await publish(client, handle.id, items)
+    await handle.signal(HostWorkflow.finish_now)
+    await handle.result()
+    return handle.id
+
+
+async def test_json_lines_follow_live_items_and_end_with_the_workflow(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(publish_from_workflow=2))
+    tail = await Running.start(
+        ["tail", handle.id, "--json", "--address", address_of(client)], cli_env(tmp_path)
+    )
+    try:
+        assert (
+            await tail.line()
+            == '{"offset":0,"topic":"events","data":{"name":"from-workflow","n":0}}'
+        )
+        assert (
+            await tail.line()
+            == '{"offset":1,"topic":"events","data":{"name":"from-workflow","n":1}}'
+        )
+        # Published while the tail follows: it must pick them up live.
+        binary = Payload(metadata={"encoding": b"binary/plain"}, data=b"\x00\x01")
+        await publish(client, handle.id, [("notes", "héllo ✓"), ("blob", binary), ("n", None)])
+        assert await tail.line() == '{"offset":2,"topic":"notes","data":"héllo ✓"}'
+        assert await tail.line() == (
+            '{"offset":3,"topic":"blob","data":{"encoding":"binary/plain","base64":"AAE="}}'
+        )
+        assert await tail.line() == '{"offset":4,"topic":"n","data":null}'
+        await handle.signal(HostWorkflow.finish_now)
+        done = await tail.finish()
+    finally:
+        await tail.stop()
+    assert done.status == 0, done.err
+    assert done.out == ""  # nothing after the five lines read above
+    assert done.err == ""  # --json keeps stderr quiet when all is well
+
+
+async def test_topic_filter_and_from_offset(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    workflow_id = await finished_host(
+        client,
+        task_queue,
+        [("a", 1), ("b", 2), ("c", 3), ("a", 4), ("b", 5), ("a with space", 6)],
+    )
+    base = ["tail", workflow_id, "--json", "--address", address_of(client)]
+    env = cli_env(tmp_path)
+
+    filtered = await run_cli([*base, "--topic", "b", "-t", "a with space", "--from", "2"], env)
+    assert filtered.status == 0, filtered.err
+    assert filtered.lines == [
+        '{"offset":4,"topic":"b","data":5}',
+        '{"offset":5,"topic":"a with space","data":6}',
+    ]
+
+    last_two = await run_cli([*base, "--from", "-2"], env)
+    assert last_two.status == 0, last_two.err
+    assert last_two.lines == [
+        '{"offset":4,"topic":"b","data":5}',
+        '{"offset":5,"topic":"a with space","data":6}',
+    ]
+
+
+async def test_readable_lines_and_from_end(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    handle = await start_host(client, task_queue, HostInput(publish_from_workflow=3))
+    tail = await Running.start(
+        ["tail", handle.id, "--from-end", "--address", address_of(client)], cli_env(tmp_path)
+    )
+    try:
+        started = await tail.err_until("following")
+        assert started == (
+            f"wstream tail: following workflow {handle.id!r} from offset 3 (every topic)"
+        )
+        await publish(client, handle.id, [("progress", {"percent": 10, "step": "fetch"})])
+        assert await tail.line() == '     3  progress  {"percent": 10, "step": "fetch"}'
+        await handle.signal(HostWorkflow.finish_now)
+        done = await tail.finish()
+    finally:
+        await tail.stop()
+    assert done.status == 0, done.err
+    assert done.out == ""
+    assert f"workflow {handle.id!r} has closed; end of stream" in done.err
+    assert "\x1b[" not in done.out  # not a terminal: no colours
+
+
+async def test_schema_shows_models_and_warns_on_invalid_items(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    status = {"order_id": "A-1", "state": "paid", "total": {"amount": 1200, "currency": "EUR"}}
+    workflow_id = await finished_host(
+        client,
+        task_queue,
+        [
+            ("order.status", status),
+            ("progress", 42),
+            ("tokens", "packing"),
+            ("progress", 150),  # breaks maximum: 100
+            ("order.status", {"order_id": "A-2", "state": "lost"}),  # not in the enum
+            ("misc", {"a": 1}),  # not in the schema
+        ],
+    )
+    base = ["tail", workflow_id, "--schema", str(ORDERS_SCHEMA), "--address", address_of(client)]
+
+    shown = await run_cli(base, cli_env(tmp_path))
+    assert shown.status == 0, shown.err
+    assert shown.lines == [
+        "     0  order.status  Status(order_id='A-1', state='paid', "
+        "total=Money(amount=1200, currency='EUR'))",
+        "     1  progress  Progress(42)",
+        "     2  tokens  Tokens('packing')",
+        "     3  progress  150",
+        '     4  order.status  {"order_id": "A-2", "state": "lost"}',
+        '     5  misc  {"a": 1}',
+    ]
+    warnings = [line for line in shown.err.splitlines() if "warning" in line]
+    assert warnings == [
+        "wstream tail: warning: item at offset 3 on topic 'progress' does not match Progress: "
+        "value: Input should be less than or equal to 100; printed as received",
+        "wstream tail: warning: item at offset 4 on topic 'order.status' does not match Status: "
+        "state: Input should be 'created', 'paid' or 'shipped'; printed as received",
+    ]
+
+    as_json = await run_cli([*base, "--json", "--topic", "progress"], cli_env(tmp_path))
+    assert as_json.status == 0, as_json.err
+    assert as_json.lines == [
+        '{"offset":1,"topic":"progress","data":42}',
+        '{"offset":3,"topic":"progress","data":150}',
+    ]
+    assert "offset 3 on topic 'progress' does not match Progress" in as_json.err
+
+
+async def test_invalid_schema_is_reported_before_connecting(tmp_path: Path) -> None:
+    schema = tmp_path / "broken.yaml"
+    schema.write_text("wstream: 1\nname: broken\ntopics:\n  t:\n    payload: {type: nope}\n")
+    # The address is unreachable: a schema error must come first, with its position.
+    done = await run_cli(
+        ["tail", "wf", "--schema", str(schema), "--address", "127.0.0.1:1"], cli_env(tmp_path)
+    )
+    assert done.status == 2
+    assert f"--schema {schema} is not a valid schema:" in done.err
+    assert f"{schema}:5:" in done.err
+    assert "Traceback" not in done.err
+
+
+async def test_environment_variables_pick_server_and_namespace(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    workflow_id = await finished_host(client, task_queue, [("t", "x")])
+    address = address_of(client)
+
+    from_env = await run_cli(
+        ["tail", workflow_id, "--json"],
+        cli_env(tmp_path, TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE="default"),
+    )
+    assert from_env.status == 0, from_env.err
+    assert from_env.lines == ['{"offset":0,"topic":"t","data":"x"}']
+
+    other_namespace = cli_env(tmp_path, TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE="no-such-ns")
+    wrong = await run_cli(["tail", workflow_id, "--json"], other_namespace)
+    assert wrong.status == 1
+    assert "no-such-ns" in wrong.err
+    assert "Traceback" not in wrong.err
+
+    flag_wins = await run_cli(["tail", workflow_id, "--json", "-n", "default"], other_namespace)
+    assert flag_wins.status == 0, flag_wins.err
+    assert flag_wins.lines == ['{"offset":0,"topic":"t","data":"x"}']
+
+
+async def test_unknown_workflow_and_unreachable_server(client: Client, tmp_path: Path) -> None:
+    missing = f"no-such-workflow-{uuid.uuid4().hex[:8]}"
+    unknown = await run_cli(["tail", missing, "--address", address_of(client)], cli_env(tmp_path))
+    assert unknown.status == 1
+    assert unknown.out == ""
+    assert unknown.err.startswith(f"wstream tail: workflow {missing!r} not found")
+    assert "Traceback" not in unknown.err
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    unreachable = await run_cli(["tail", "wf", "--address", f"127.0.0.1:{port}"], cli_env(tmp_path))
+    assert unreachable.status == 1
+    assert unreachable.err.startswith(
+        f"wstream tail: cannot connect to Temporal at 127.0.0.1:{port}"
+    )
+    assert "Traceback" not in unreachable.err
