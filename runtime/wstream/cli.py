@@ -38,6 +38,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args)
         return status
     except KeyboardInterrupt:
+        with contextlib.suppress(OSError, ValueError):
+            if sys.stderr.isatty():
+                sys.stderr.write("\n")  # the terminal echoed ^C; leave the next line clean
         return EXIT_INTERRUPTED
     except SystemExit as done:  # argparse: --help, or a usage error already printed
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
