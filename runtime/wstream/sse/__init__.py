@@ -6,6 +6,14 @@ item (``id``: offset, ``event``: topic, ``data``: JSON), resumes after a reconne
 and no duplicate, and should ``close()`` itself on the final ``wstream-end`` event.
 """
 
+try:
+    import starlette  # noqa: F401  (checked first for a clear message)
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "wstream.sse needs starlette; install the extra: pip install 'wstream[sse]'",
+        name="starlette",
+    ) from error
+
 from wstream.sse.app import sse_app, stream_events
 from wstream.sse.events import EventStreamOptions
 from wstream.sse.frames import END_EVENT, ERROR_EVENT, UnencodableItemError

@@ -98,7 +98,9 @@ def stream_events(
 
     async def endpoint(request: Request) -> Response:
         target = workflow_id or request.path_params.get(WORKFLOW_ID_PARAM)
-        if not target:
+        if target == "":
+            return _error(404, f"no workflow id in the path {request.url.path!r}")
+        if target is None:
             raise RuntimeError(
                 f"route {request.url.path!r} has no {{{WORKFLOW_ID_PARAM}}} path parameter and "
                 "stream_events() was given no workflow_id; add one of them"
