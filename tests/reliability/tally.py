@@ -138,3 +138,30 @@ async def publish_paced(
             await asyncio.sleep(pause)
     await stream.flush()
     return list(range(count))
+
+
+def check_exact(
+    fault: str, reader: Reader, expected: list[WorkflowStreamItem[Event]], extra: str = ""
+) -> Counts:
+    """Assert ``reader`` got exactly ``expected``, each once and in order; record the figures.
+
+    For a subscriber that may, as documented, miss some items (truncation skipped them):
+    ``expected`` lists the items it should have seen, taken from a subscriber that saw all.
+    """
+    want = [(item.offset, item.data.name, item.data.n) for item in expected]
+    got = [(item.offset, item.data.name, item.data.n) for item in reader.items]
+    seen = Counter(got)
+    counts = Counts(
+        subscriber=reader.name,
+        received=len(got),
+        lost=len(set(want) - set(seen)),
+        duplicated=sum(c - 1 for c in seen.values()) + len(set(seen) - set(want)),
+        out_of_order=sum(1 for a, b in itertools.pairwise(got) if b[0] <= a[0]),
+    )
+    FIGURES.append(
+        f"{fault}: {reader.name} received {counts.received} of {len(want)} expected; "
+        f"lost {counts.lost}; duplicated {counts.duplicated}" + (f"; {extra}" if extra else "")
+    )
+    assert (counts.lost, counts.duplicated, counts.out_of_order) == (0, 0, 0), counts
+    assert got == want, counts
+    return counts
