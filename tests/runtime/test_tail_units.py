@@ -1,0 +1,164 @@
+"""`wstream tail` pieces without a server: connection settings, line rendering, entry points."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.common import RawValue
+from temporalio.converter import DataConverter
+from temporalio.service import TLSConfig
+
+from tests.runtime.tail_process import cli_env
+from wstream.cli import _parser
+from wstream.tail import TailError
+from wstream.tail.options import connect_settings
+from wstream.tail.render import Printer, human_line, use_colour
+from wstream.tail.schema_models import Checked, TopicModels
+from wstream.tail.values import payload_json
+
+ORDERS_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "examples" / "orders.yaml"
+
+
+def parse(*args: str) -> argparse.Namespace:
+    return _parser().parse_args(["tail", "wf", *args])
+
+
+def pem(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(f"-----BEGIN {name}-----\n".encode())
+    return path
+
+
+def test_defaults_then_environment_then_flags(tmp_path: Path) -> None:
+    no_file = {"TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml")}
+    plain = connect_settings(parse(), no_file)
+    assert (plain.address, plain.namespace, plain.api_key, plain.tls) == (
+        "localhost:7233",
+        "default",
+        None,
+        False,
+    )
+    env = {**no_file, "TEMPORAL_ADDRESS": "env:7233", "TEMPORAL_NAMESPACE": "env-ns"}
+    from_env = connect_settings(parse(), env)
+    assert (from_env.address, from_env.namespace) == ("env:7233", "env-ns")
+    flagged = connect_settings(parse("--address", "flag:1", "--namespace", "flag-ns"), env)
+    assert (flagged.address, flagged.namespace) == ("flag:1", "flag-ns")
+
+
+def test_api_key_turns_tls_on(tmp_path: Path) -> None:
+    env = {"TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"), "TEMPORAL_API_KEY": "k-1"}
+    settings = connect_settings(parse(), env)
+    assert settings.api_key == "k-1"
+    assert settings.tls is True
+
+
+def test_tls_files_from_environment_and_flags(tmp_path: Path) -> None:
+    cert, key, ca = pem(tmp_path, "CERT"), pem(tmp_path, "KEY"), pem(tmp_path, "CA")
+    env = {
+        "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"),
+        "TEMPORAL_TLS_CLIENT_CERT_PATH": str(cert),
+        "TEMPORAL_TLS_CLIENT_KEY_PATH": str(key),
+        "TEMPORAL_TLS_SERVER_NAME": "env.example",
+    }
+    from_env = connect_settings(parse(), env).tls
+    assert isinstance(from_env, TLSConfig)
+    assert from_env.client_cert == b"-----BEGIN CERT-----\n"
+    assert from_env.client_private_key == b"-----BEGIN KEY-----\n"
+    assert from_env.domain == "env.example"
+    assert from_env.server_root_ca_cert is None
+
+    flagged = connect_settings(
+        parse("--tls-ca-path", str(ca), "--tls-server-name", "flag.example"), env
+    ).tls
+    assert isinstance(flagged, TLSConfig)
+    assert flagged.server_root_ca_cert == b"-----BEGIN CA-----\n"
+    assert flagged.domain == "flag.example"
+    assert flagged.client_cert == b"-----BEGIN CERT-----\n"  # kept from the environment
+
+    bare = connect_settings(parse("--tls"), {"TEMPORAL_CONFIG_FILE": env["TEMPORAL_CONFIG_FILE"]})
+    assert bare.tls == TLSConfig()
+
+
+def test_tls_mistakes_name_the_option(tmp_path: Path) -> None:
+    no_file = {"TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml")}
+    with pytest.raises(TailError, match="give both --tls-cert-path and --tls-key-path"):
+        connect_settings(parse("--tls-cert-path", str(pem(tmp_path, "CERT"))), no_file)
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(TailError, match=r"cannot read .*missing\.pem \(from --tls-ca-path\)"):
+        connect_settings(parse("--tls-ca-path", str(missing)), no_file)
+
+
+def test_lines_stay_single_and_free_of_control_characters() -> None:
+    line = human_line(7, "a\nb", '"x\x1b[2Jy"', colour=False)
+    assert line == '     7  a\\nb  "x\\x1b[2Jy"'
+    coloured = human_line(7, "t", "1", colour=True)
+    assert coloured == "\x1b[2m     7\x1b[0m  \x1b[36mt\x1b[0m  1"
+
+
+def test_colour_choice() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert use_colour("auto", Terminal(), {}) is True
+    assert use_colour("auto", Terminal(), {"NO_COLOR": "1"}) is False
+    assert use_colour("auto", Terminal(), {"NO_COLOR": ""}) is True  # empty means unset
+    assert use_colour("auto", io.StringIO(), {}) is False
+    assert use_colour("always", io.StringIO(), {"NO_COLOR": "1"}) is True
+    assert use_colour("never", Terminal(), {}) is False
+
+
+def test_json_printer_ignores_colour_and_notes() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    printer = Printer(out, err, as_json=True, colour=True, err_colour=False)
+    printer.item(3, "t", {"k": "ü"}, shown="ignored in JSON")
+    printer.note("not shown with --json")
+    assert out.getvalue() == '{"offset":3,"topic":"t","data":{"k":"ü"}}\n'
+    assert err.getvalue() == ""
+
+
+def test_payloads_without_json_form_are_shown_raw() -> None:
+    converter = DataConverter.default.payload_converter
+    text = converter.to_payloads(["ok"])[0]
+    assert payload_json(text, converter) == "ok"
+    raw = RawValue(converter.to_payloads([b"\xff"])[0]).payload
+    assert payload_json(raw, converter) == {"encoding": "binary/plain", "base64": "/w=="}
+    strange = type(raw)(metadata={"encoding": b"binary/encrypted"}, data=b"\x01")
+    assert payload_json(strange, converter) == {"encoding": "binary/encrypted", "base64": "AQ=="}
+
+
+def test_schema_models_by_wire_topic() -> None:
+    models = TopicModels.load(str(ORDERS_SCHEMA))
+    assert models.topics == ["order.status", "progress", "tokens"]
+    assert models.check("progress", 5).model is not None
+    assert models.check("elsewhere", 5) == Checked(None, None)  # no model, no problem
+    bad = models.check("order.status", {"state": "paid"})
+    assert bad.model is None
+    assert bad.problem == "does not match Status: order_id: Field required"
+
+
+@pytest.mark.parametrize("module", ["wstream.cli", "wstream"])
+def test_python_dash_m_runs_the_command(module: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "tail", "--help"],
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: wstream tail")
+    missing = subprocess.run(
+        [sys.executable, "-m", module, "tail"],
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert "the following arguments are required: WORKFLOW_ID" in missing.stderr
