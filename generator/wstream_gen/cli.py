@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from wstream_gen import __version__
 from wstream_gen.config import ConfigError, read_config
+from wstream_gen.paths import shown_path
 from wstream_gen.pipeline import generate_package
 from wstream_gen.problems import Problem, SchemaError
 from wstream_gen.writer import changed_files, write_all
@@ -18,13 +18,18 @@ EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_INVALID = 2
 
+__all__ = ["EXIT_DRIFT", "EXIT_INVALID", "EXIT_OK", "main", "shown_path"]
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wstream-gen",
         description="Generate a typed Workflow Streams package from a topics schema (YAML).",
         epilog="Options may also be set in [tool.wstream] of ./pyproject.toml "
-        "(schemas, out, package).",
+        "(schemas, out, package). Other commands: `wstream-gen diff OLD NEW` (breaking "
+        "changes between two schema versions) and `wstream-gen export --asyncapi SCHEMA` "
+        "(an AsyncAPI 3.0 document); to generate from a schema file named `diff` or "
+        "`export`, write `./diff`.",
     )
     parser.add_argument("schemas", nargs="*", metavar="SCHEMA", help="schema file(s)")
     parser.add_argument("--out", metavar="DIR", help="output directory (default: .)")
@@ -38,26 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def shown_path(given: str) -> str:
-    """Normalise a schema path for headers and messages: relative when under the cwd, ``/``.
-
-    Args:
-        given: The path as the user wrote it.
-
-    Returns:
-        The normalised path.
-    """
-    path = os.path.normpath(given)
-    if os.path.isabs(path):
-        try:
-            path = os.path.relpath(path)
-        except ValueError:
-            return PurePath(path).as_posix()
-        if path.startswith(".."):
-            path = os.path.normpath(given)
-    return PurePath(path).as_posix()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -67,7 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status (the console script exits with it).
     """
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in ("diff", "export"):
+        # Imported on demand: plain generation never loads the subcommands.
+        from wstream_gen.commands import SUBCOMMANDS
+
+        return SUBCOMMANDS[arguments[0]](arguments[1:])
+    args = _parser().parse_args(arguments)
     try:
         config = read_config(Path("pyproject.toml"))
     except ConfigError as error:
