@@ -1,0 +1,123 @@
+"""wstream.sse in a real headless Chromium: a real EventSource, reconnecting mid-stream."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Mount, Route
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.runtime.helpers import start_host
+from tests.runtime.sse_support import Recorder, serve
+from tests.runtime.stream_workflows import HostWorkflow
+from wstream import WorkflowStreamClient
+from wstream.sse import sse_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Every browser wait is bounded, so a broken stream fails the test instead of hanging it.
+WAIT_MS = 20_000
+
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=f"{CHROMIUM} is missing: `make setup` installs Debian's chromium with apt-get",
+)
+
+PAGE = """<!doctype html>
+<title>wstream events</title>
+<script>
+  const workflowId = new URLSearchParams(location.search).get("wf");
+  window.received = [];
+  window.opens = 0;
+  window.ended = null;
+  const source = new EventSource(`/streams/${encodeURIComponent(workflowId)}?topic=a&topic=b`);
+  source.onopen = () => { window.opens += 1; };
+  for (const topic of ["a", "b"]) {
+    source.addEventListener(topic, (event) => {
+      window.received.push(
+        {offset: Number(event.lastEventId), topic: event.type, data: JSON.parse(event.data)});
+    });
+  }
+  source.addEventListener("wstream-end", (event) => {
+    window.ended = JSON.parse(event.data);
+    source.close();  // or the browser would reconnect
+  });
+</script>
+"""
+
+
+async def page(request: Request) -> HTMLResponse:
+    return HTMLResponse(PAGE)
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=WAIT_MS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def test_event_source_reconnects_without_gap_or_duplicate(
+    client: Client, task_queue: str, worker: Worker, browser: Any
+) -> None:
+    handle = await start_host(client, task_queue)
+    # Every response ends after 4 events, so the browser must reconnect twice for 10 items.
+    bridge = sse_app(
+        client,
+        max_events=4,
+        retry=timedelta(milliseconds=100),
+        poll_cooldown=timedelta(milliseconds=20),
+    )
+    recorder = Recorder(Starlette(routes=[Route("/", page), Mount("/streams", bridge)]))
+    stream = WorkflowStreamClient.create(client, handle.id)
+    async with serve(recorder) as base:
+        tab = await browser.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        await tab.goto(f"{base}/?wf={handle.id}")
+        await tab.wait_for_function("window.opens === 1")
+        for n in range(6):  # published while the first connection is open
+            stream.topic("a" if n % 2 else "b").publish({"n": n})
+        await stream.flush()
+        await tab.wait_for_function("window.received.length >= 6")
+        for n in range(6, 10):  # published across the next reconnect
+            stream.topic("a" if n % 2 else "b").publish({"n": n})
+        await stream.flush()
+        await tab.wait_for_function("window.received.length >= 10")
+        await handle.signal(HostWorkflow.finish_now)
+        await tab.wait_for_function("window.ended !== null")
+        received = await tab.evaluate("window.received")
+        opens = await tab.evaluate("window.opens")
+        ended = await tab.evaluate("window.ended")
+        await tab.close()
+    assert [event["offset"] for event in received] == list(range(10))
+    assert received == [
+        {"offset": n, "topic": "a" if n % 2 else "b", "data": {"n": n}} for n in range(10)
+    ]
+    assert ended == {"end_offset": 10}
+    # The browser really reconnected, each time resuming after its last event id.
+    assert opens == 3
+    assert recorder.last_event_ids == [None, "3", "7"]
