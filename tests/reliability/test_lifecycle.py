@@ -212,6 +212,7 @@ async def test_truncation_while_a_subscriber_lags(
     tally.record_published("p", await send(publisher, "p", range(1000, 1200)))
     # It resumes: offsets 300..799 are gone, so it must continue from the retained base.
     late = Reader("lagging", lagging)
+    # Its reading task has not run yet (no await since it was made), so this goes first.
     late.items.extend(early)
     for reader in (follower, late):
         await reader.wait_for_offset(1200, 30)
