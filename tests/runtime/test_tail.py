@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
-from tests.runtime.stream_workflows import HostInput, HostWorkflow
+from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from tests.runtime.tail_process import Running, cli_env, publish, run_cli
 
 ORDERS_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "examples" / "orders.yaml"
@@ -196,7 +196,20 @@ async def test_environment_variables_pick_server_and_namespace(
     assert flag_wins.lines == ['{"offset":0,"topic":"t","data":"x"}']
 
 
-async def test_unknown_workflow_and_unreachable_server(client: Client, tmp_path: Path) -> None:
+async def test_unknown_workflow_no_stream_and_unreachable_server(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    plain = await client.start_workflow(
+        NoStreamWorkflow.run, id=f"plain-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    no_stream = await run_cli(
+        ["tail", plain.id, "--address", address_of(client)], cli_env(tmp_path)
+    )
+    await plain.signal(NoStreamWorkflow.finish_now)
+    assert no_stream.status == 1
+    assert no_stream.err.startswith(f"wstream tail: workflow {plain.id!r} hosts no workflow stream")
+    assert "Traceback" not in no_stream.err
+
     missing = f"no-such-workflow-{uuid.uuid4().hex[:8]}"
     unknown = await run_cli(["tail", missing, "--address", address_of(client)], cli_env(tmp_path))
     assert unknown.status == 1

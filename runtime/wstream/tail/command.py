@@ -160,6 +160,12 @@ async def _follow(
             f"server error while following workflow {workflow_id!r}: {error.status.name}: "
             f"{error.message}"
         ) from None
+    except BrokenPipeError:
+        raise  # the reader of our output left: not a failure (see run_tail)
+    except Exception as error:  # e.g. a query the workflow failed: one line, no traceback
+        raise TailError(
+            f"following workflow {workflow_id!r} failed: {type(error).__name__}: {error}"
+        ) from None
     printer.note(f"workflow {workflow_id!r} has closed; end of stream")
 
 
