@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
@@ -226,3 +228,32 @@ async def test_unknown_workflow_no_stream_and_unreachable_server(
         f"wstream tail: cannot connect to Temporal at 127.0.0.1:{port}"
     )
     assert "Traceback" not in unreachable.err
+
+
+async def next_run(latest: WorkflowHandle[Any, Any], first_run: str | None) -> None:
+    """Return once the workflow runs under a new run id."""
+    while (await latest.describe()).run_id == first_run:
+        await asyncio.sleep(0.1)
+
+
+async def test_follows_across_continue_as_new(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    handle = await start_host(client, task_queue)
+    tail = await Running.start(
+        ["tail", handle.id, "--json", "--address", address_of(client)], cli_env(tmp_path)
+    )
+    try:
+        await publish(client, handle.id, [("t", "first run")])
+        assert await tail.line() == '{"offset":0,"topic":"t","data":"first run"}'
+        await handle.signal(HostWorkflow.request_continue_as_new)
+        latest = client.get_workflow_handle(handle.id)
+        await asyncio.wait_for(next_run(latest, handle.result_run_id), 30)
+        await publish(client, handle.id, [("t", "second run")])
+        assert await tail.line() == '{"offset":1,"topic":"t","data":"second run"}'
+        await latest.signal(HostWorkflow.finish_now)
+        done = await tail.finish()
+    finally:
+        await tail.stop()
+    assert done.status == 0, done.err
+    assert done.out == ""
