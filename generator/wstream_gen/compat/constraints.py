@@ -22,6 +22,8 @@ class _Bound:
     keyword: str
 
     def shown(self, lower: bool) -> str:
+        if not self.keyword.endswith("imum"):
+            return str(self.value)  # a length or a count: the keyword already says which way
         sign = (">" if lower else "<") + ("" if self.exclusive else "=")
         return f"{sign} {self.value}"
 
@@ -46,13 +48,24 @@ def _tightness(bound: _Bound, lower: bool) -> tuple[float, bool]:
     return (bound.value if lower else -bound.value, bound.exclusive)
 
 
+@dataclass(frozen=True)
+class _Range:
+    """A bounded family: its keywords, its direction, and what a tighter bound rejects."""
+
+    inclusive: str
+    exclusive: str
+    lower: bool
+    name: str
+    rejects: str
+
+
 _RANGES = (
-    ("minimum", "exclusiveMinimum", True, "lower bound"),
-    ("maximum", "exclusiveMaximum", False, "upper bound"),
-    ("minLength", "", True, "minLength"),
-    ("maxLength", "", False, "maxLength"),
-    ("minItems", "", True, "minItems"),
-    ("maxItems", "", False, "maxItems"),
+    _Range("minimum", "exclusiveMinimum", True, "lower bound", "old values may be below it"),
+    _Range("maximum", "exclusiveMaximum", False, "upper bound", "old values may be above it"),
+    _Range("minLength", "", True, "minLength", "old values may be shorter"),
+    _Range("maxLength", "", False, "maxLength", "old values may be longer"),
+    _Range("minItems", "", True, "minItems", "old lists may be shorter"),
+    _Range("maxItems", "", False, "maxItems", "old lists may be longer"),
 )
 
 
@@ -68,8 +81,8 @@ def compare(versions: Versions, old: Node, new: Node) -> list[Finding]:
         Breaking findings for tighter constraints, subscribers-first ones for looser.
     """
     findings: list[Finding] = []
-    for inclusive, exclusive, lower, name in _RANGES:
-        findings.extend(_range(versions, old, new, (inclusive, exclusive), lower, name))
+    for bounded in _RANGES:
+        findings.extend(_range(versions, old, new, bounded))
     findings.extend(_multiple_of(versions, old, new))
     for keyword in ("pattern", "format"):
         findings.extend(_text_rule(versions, old, new, keyword))
@@ -77,14 +90,12 @@ def compare(versions: Versions, old: Node, new: Node) -> list[Finding]:
     return findings
 
 
-def _range(
-    versions: Versions, old: Node, new: Node, keywords: tuple[str, str], lower: bool, name: str
-) -> Iterator[Finding]:
-    old_bound = _bound(old.schema, *keywords, lower)
-    new_bound = _bound(new.schema, *keywords, lower)
+def _range(versions: Versions, old: Node, new: Node, bounded: _Range) -> Iterator[Finding]:
+    lower, name, rejects = bounded.lower, bounded.name, bounded.rejects
+    old_bound = _bound(old.schema, bounded.inclusive, bounded.exclusive, lower)
+    new_bound = _bound(new.schema, bounded.inclusive, bounded.exclusive, lower)
     if old_bound is None and new_bound is None:
         return
-    below = "below" if lower else "above"
     if new_bound is None:
         assert old_bound is not None
         yield versions.at_old(
@@ -96,7 +107,7 @@ def _range(
         return
     where = (*new.path, new_bound.keyword)
     if old_bound is None:
-        message = f"{name} {new_bound.shown(lower)} added; old items may be {below} it"
+        message = f"{name} {new_bound.shown(lower)} added; {rejects}"
         yield versions.at_new(where, Impact.BREAKING, message)
         return
     old_tight, new_tight = _tightness(old_bound, lower), _tightness(new_bound, lower)
@@ -104,9 +115,7 @@ def _range(
         return
     change = f"from {old_bound.shown(lower)} to {new_bound.shown(lower)}"
     if new_tight > old_tight:
-        yield versions.at_new(
-            where, Impact.BREAKING, f"{name} tightened {change}; old items may be {below} it"
-        )
+        yield versions.at_new(where, Impact.BREAKING, f"{name} tightened {change}; {rejects}")
     else:
         yield versions.at_new(
             where, Impact.SUBSCRIBERS_FIRST, f"{name} relaxed {change}; {_WIDENED}"

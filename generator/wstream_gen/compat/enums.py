@@ -71,6 +71,10 @@ def compare(versions: Versions, old: Node, new: Node) -> list[Finding]:
             shown = ", ".join(new_values)
             message = f"{keyword} added: only {shown} accepted; old items may carry other values"
             return [versions.at_new(where, Impact.BREAKING, message)]
+    if "const" in old.schema and "const" in new.schema:
+        (before,), (after,) = old_values, new_values
+        message = f"const changed from {before} to {after}; old items carry {before}"
+        return [versions.at_new(where, Impact.BREAKING, message)]
     findings = [
         versions.at_new(
             where, Impact.BREAKING, f"{keyword} value {key} removed; old items may carry it"

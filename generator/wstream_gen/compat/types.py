@@ -91,16 +91,16 @@ def compare(versions: Versions, old: Node, new: Node) -> tuple[list[Finding], bo
         message = f"type widened {change}; old subscribers reject the new types until upgraded"
         return [versions.at_new(where, Impact.SUBSCRIBERS_FIRST, message)], False
     if old_types is None:
-        message = f"type narrowed {change}; old items of other types are rejected"
+        message = f"type narrowed {change}; old values of other types are rejected"
         return [versions.at_new(where, Impact.BREAKING, message)], False
     if not old_types & new_types:
-        message = f"type changed {change}; every old item is rejected"
+        message = f"type changed {change}; every old value is rejected"
         return [versions.at_new(where, Impact.BREAKING, message)], True
     findings: list[Finding] = []
     lost = old_types - new_types
     if lost:
         lost_shown = "non-integer numbers" if lost == {"number"} else _shown(frozenset(lost))
-        message = f"type narrowed {change}; old items that are {lost_shown} are rejected"
+        message = f"type narrowed {change}; old values that are {lost_shown} are rejected"
         findings.append(versions.at_new(where, Impact.BREAKING, message))
     gained = new_types - old_types
     if gained:

@@ -64,11 +64,16 @@ def _breaks(findings: Sequence[Finding]) -> bool:
 
 
 def _counterpart(index: int, old: Node, olds: Sequence[Node], news: Sequence[Node]) -> int | None:
+    """Find the NEW variant an OLD one most likely became: same model, else same position."""
     target = ref_target(old.schema)
     for position, new in enumerate(news):
         if target is not None and ref_target(new.schema) == target:
             return position
-    return index if len(olds) == len(news) else None
+    if len(olds) != len(news):
+        return None
+    other = ref_target(news[index].schema)
+    # A variant swapped for another model is a removal plus an addition, not an edit.
+    return None if target is not None and other is not None else index
 
 
 def compare(versions: Versions, old: Node, new: Node, recurse: Compare) -> list[Finding]:
