@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -23,6 +27,7 @@ from wstream import WorkflowStreamClient
 from wstream.sse import sse_app
 
 CHROMIUM = "/usr/bin/chromium"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "sse"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -121,3 +126,42 @@ async def test_event_source_reconnects_without_gap_or_duplicate(
     # The browser really reconnected, each time resuming after its last event id.
     assert opens == 3
     assert recorder.last_event_ids == [None, "3", "7"]
+
+
+def load_demo() -> ModuleType:
+    """Import demo/sse/app.py (it puts its own folder on sys.path for the workflow module)."""
+    spec = importlib.util.spec_from_file_location("wstream_sse_demo_app", DEMO / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_demo_page_shows_the_filtered_stream_until_the_workflow_ends(
+    client: Client, task_queue: str, browser: Any
+) -> None:
+    demo = load_demo()
+    ticker = demo.TickerInput(ticks=6, interval_ms=50)
+    app = demo.create_app(client, task_queue, ticker)
+    async with (
+        Worker(client, task_queue=task_queue, workflows=[demo.TickerWorkflow]),
+        serve(app) as base,
+    ):
+        tab = await browser.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        await tab.goto(base)
+        await tab.uncheck("input[value=log]")
+        await tab.click("#start")
+        await tab.wait_for_function(
+            "document.getElementById('status').textContent.startsWith('ended')"
+        )
+        rows = await tab.eval_on_selector_all(
+            "#events li", "rows => rows.map(row => [row.dataset.offset, row.textContent])"
+        )
+        status = await tab.text_content("#status")
+        await tab.close()
+    # Offsets 0 and 6 hold log lines ("starting", "5 ticks so far"), 8 the final "done".
+    offsets = [1, 2, 3, 4, 5, 7]
+    assert [int(offset) for offset, _ in rows] == offsets
+    assert [json.loads(text.removeprefix("tick: "))["n"] for _, text in rows] == list(range(1, 7))
+    assert status == "ended (end offset 9)"
