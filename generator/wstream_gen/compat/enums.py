@@ -71,7 +71,7 @@ def compare(versions: Versions, old: Node, new: Node) -> list[Finding]:
             shown = ", ".join(new_values)
             message = f"{keyword} added: only {shown} accepted; old items may carry other values"
             return [versions.at_new(where, Impact.BREAKING, message)]
-    if "const" in old.schema and "const" in new.schema:
+    if "const" in old.schema and "const" in new.schema and old_values != new_values:
         (before,), (after,) = old_values, new_values
         message = f"const changed from {before} to {after}; old items carry {before}"
         return [versions.at_new(where, Impact.BREAKING, message)]

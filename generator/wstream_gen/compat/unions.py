@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wstream_gen.compat.report import Finding, Impact
+from wstream_gen.compat.types import accepted_types
 from wstream_gen.compat.versions import Compare, Node, Versions
 from wstream_gen.spec.checks import ref_target
 
@@ -63,17 +64,30 @@ def _breaks(findings: Sequence[Finding]) -> bool:
     return any(finding.impact is Impact.BREAKING for finding in findings)
 
 
-def _counterpart(index: int, old: Node, olds: Sequence[Node], news: Sequence[Node]) -> int | None:
-    """Find the NEW variant an OLD one most likely became: same model, else same position."""
+def _counterpart(
+    versions: Versions, index: int, old: Node, news: Sequence[Node], trials: Sequence[list[Finding]]
+) -> int | None:
+    """Find the NEW variant an OLD one most likely became, when none accepts all its values.
+
+    The variant with the same model, else the variant of an overlapping type with the fewest
+    breaking findings (the nearest position on a tie). A variant swapped for another model,
+    or for a disjoint type, is a removal plus an addition, not an edit.
+    """
     target = ref_target(old.schema)
     for position, new in enumerate(news):
         if target is not None and ref_target(new.schema) == target:
             return position
-    if len(olds) != len(news):
-        return None
-    other = ref_target(news[index].schema)
-    # A variant swapped for another model is a removal plus an addition, not an edit.
-    return None if target is not None and other is not None else index
+    old_types = accepted_types(versions.resolve_old(old).schema)
+    candidates = []
+    for position, new in enumerate(news):
+        if target is not None and ref_target(new.schema) is not None:
+            continue
+        new_types = accepted_types(versions.resolve_new(new).schema)
+        if old_types is not None and new_types is not None and not old_types & new_types:
+            continue
+        breaking = sum(finding.impact is Impact.BREAKING for finding in trials[position])
+        candidates.append((breaking, abs(position - index), position))
+    return min(candidates)[2] if candidates else None
 
 
 def compare(versions: Versions, old: Node, new: Node, recurse: Compare) -> list[Finding]:
@@ -98,15 +112,10 @@ def compare(versions: Versions, old: Node, new: Node, recurse: Compare) -> list[
     for index, old_variant in enumerate(olds):
         trials = [recurse(old_variant, new_variant) for new_variant in news]
         accepting = [position for position, trial in enumerate(trials) if not _breaks(trial)]
-        counterpart = _counterpart(index, old_variant, olds, news)
         if accepting:
-            # Prefer the variant this one obviously became, then the one that changed least.
-            chosen = (
-                counterpart
-                if counterpart in accepting
-                else min(accepting, key=lambda position: len(trials[position]))
-            )
-        elif counterpart is not None:
+            # The variant that changed least is the one this variant became.
+            chosen = min(accepting, key=lambda position: (len(trials[position]), position))
+        elif (counterpart := _counterpart(versions, index, old_variant, news, trials)) is not None:
             chosen = counterpart
         else:
             findings.append(
