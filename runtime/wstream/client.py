@@ -184,6 +184,17 @@ class WorkflowStreamClient:
         """Items accepted by ``publish`` and not yet acknowledged by the server."""
         return self._batcher.accepted_total - self._publisher.settled_total
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Encoded bytes of the items counted by :attr:`buffered`.
+
+        The memory a client holds for unsent items stays within ``max_buffer_bytes`` plus one
+        batch in flight (at most ``max_batch_bytes``), however long the server is away.
+        """
+        pending = self._publisher.pending
+        in_flight = sum(item.size for item in pending.items) if pending is not None else 0
+        return self._batcher.buffered_bytes + in_flight
+
     async def flush(self) -> None:
         """Return once every item published before this call is acknowledged by the server.
 

@@ -17,6 +17,7 @@ from temporalio.client import (
     Client,
     Interceptor,
     OutboundInterceptor,
+    QueryWorkflowInput,
     SignalWorkflowInput,
 )
 from temporalio.service import RPCError, RPCStatusCode
@@ -67,6 +68,45 @@ class _Outbound(OutboundInterceptor):
             faults.delivered_but_failed += 1
             raise RPCError("injected: delivered, reported failed", RPCStatusCode.UNAVAILABLE, b"")
         return None
+
+
+class FailureCount(Interceptor):
+    """Counts the signal and query failures that reach the caller, injecting nothing.
+
+    With it, a test can tell whether an outage was carried by wstream's own retries or was
+    hidden by the Temporal client's retries underneath.
+    """
+
+    def __init__(self) -> None:
+        """Start at zero."""
+        #: Signals that failed with an ``RPCError`` after the Temporal client's own retries.
+        self.signals = 0
+        #: Queries that failed with an ``RPCError`` after the Temporal client's own retries.
+        self.queries = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        """Wrap the client's outbound calls."""
+        return _Counting(self, next)
+
+
+class _Counting(OutboundInterceptor):
+    def __init__(self, count: FailureCount, next: OutboundInterceptor) -> None:
+        super().__init__(next)
+        self._count = count
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        try:
+            return await super().signal_workflow(input)
+        except RPCError:
+            self._count.signals += 1
+            raise
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        try:
+            return await super().query_workflow(input)
+        except RPCError:
+            self._count.queries += 1
+            raise
 
 
 def faulty_client(client: Client, faults: PublishFaults) -> Client:
