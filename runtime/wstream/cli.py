@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status (130 after Ctrl-C).
     """
+    # The runtime logs what the user should know (e.g. items lost to truncation) as warnings.
+    logging.basicConfig(format="wstream: %(levelname)s: %(message)s", level=logging.WARNING)
     try:
         args = _parser().parse_args(argv)
         status: int = args.handler(args)

@@ -257,3 +257,27 @@ async def test_follows_across_continue_as_new(
         await tail.stop()
     assert done.status == 0, done.err
     assert done.out == ""
+
+
+async def test_truncated_items_are_reported(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    handle = await start_host(client, task_queue)
+    await publish(client, handle.id, [("t", n) for n in range(5)])
+    await handle.signal(HostWorkflow.request_truncate, 3)
+    await handle.signal(HostWorkflow.finish_now)
+    await handle.result()
+    base = ["tail", handle.id, "--json", "--address", address_of(client)]
+    expected = ['{"offset":3,"topic":"t","data":3}', '{"offset":4,"topic":"t","data":4}']
+    # Offset 0 means "from the first retained item": nothing was asked for and lost.
+    from_start = await run_cli(base, cli_env(tmp_path))
+    assert from_start.status == 0, from_start.err
+    assert (from_start.lines, from_start.err) == (expected, "")
+
+    from_one = await run_cli([*base, "--from", "1"], cli_env(tmp_path))
+    assert from_one.status == 0, from_one.err
+    assert from_one.lines == expected
+    assert from_one.err == (
+        f"wstream: WARNING: workflow stream {handle.id}: offset 1 was truncated; skipped 2 items "
+        "and resumed at offset 3\n"
+    )
