@@ -85,19 +85,20 @@ def _channel(topic: TopicSpec) -> dict[str, Any]:
 
 def _operations(topic: TopicSpec) -> dict[str, dict[str, Any]]:
     key = topic.identifier
-    reference = {"channel": {"$ref": f"#/channels/{key}"},
-                 "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}]}  # fmt: skip
+
+    def operation(action: str, summary: str) -> dict[str, Any]:
+        return {
+            "action": action,
+            "summary": summary,
+            "channel": {"$ref": f"#/channels/{key}"},
+            "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+        }
+
     return {
-        f"publish_{key}": {
-            "action": "send",
-            "summary": f"Publish an item to topic {topic.wire_name!r}.",
-            **reference,
-        },
-        f"subscribe_{key}": {
-            "action": "receive",
-            "summary": f"Receive the items of topic {topic.wire_name!r}, in offset order.",
-            **reference,
-        },
+        f"publish_{key}": operation("send", f"Publish an item to topic {topic.wire_name!r}."),
+        f"subscribe_{key}": operation(
+            "receive", f"Receive the items of topic {topic.wire_name!r}, in offset order."
+        ),
     }
 
 

@@ -60,6 +60,8 @@ def render(document: dict[str, Any], output_format: str) -> str:
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.width = 100
+    # Anchors and aliases for repeated objects would make the document harder to read.
+    yaml.representer.ignore_aliases = lambda data: True
     stream = io.StringIO()
     yaml.dump(document, stream)
     return stream.getvalue()
