@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import uuid
@@ -222,6 +223,29 @@ async def test_client_disconnect_ends_the_response_while_the_stream_is_quiet(
 
         await asyncio.wait_for(ended(), 10)
     await handle.signal(HostWorkflow.finish_now)
+
+
+async def test_item_without_json_form_ends_the_stream_with_an_error_event(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await start_host(client, task_queue)
+    # The payload converter writes NaN, which JSON.parse in a browser would reject.
+    await publish(client, handle.id, [("a", 1), ("a", float("nan")), ("a", 2)])
+    await handle.signal(HostWorkflow.finish_now)
+    async with (
+        serve(sse_app(client, retry=None)) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+    ):
+        frames = parse_frames((await http.get(f"/{handle.id}")).text)
+        assert frames[0] == {"id": "0", "event": "a", "data": "1"}
+        assert frames[1]["event"] == "wstream-error"
+        assert json.loads(frames[1]["data"])["error"].startswith(
+            "item at offset 1 on topic 'a' has no JSON form for Server-Sent Events: "
+        )
+        assert len(frames) == 2
+        # Past the bad item, the stream goes on.
+        response = await http.get(f"/{handle.id}", headers={"Last-Event-ID": "1"})
+        assert response.text == "id: 2\nevent: a\ndata: 2\n\n" + END.replace("5", "3")
 
 
 async def test_mounted_in_fastapi(client: Client, task_queue: str, worker: Worker) -> None:
