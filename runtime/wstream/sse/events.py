@@ -144,7 +144,7 @@ async def event_frames(
 
 async def _final_offset(end_offset: Callable[[], Awaitable[int]], after_last: int) -> int:
     try:
-        return max(await asyncio.wait_for(end_offset(), _END_OFFSET_TIMEOUT_SECONDS), after_last)
+        return await asyncio.wait_for(end_offset(), _END_OFFSET_TIMEOUT_SECONDS)
     except Exception as error:
         # The items are all sent; an unknown end offset must not turn the end into an error.
         logger.info("event stream end: end offset unavailable (%s); sending %d", error, after_last)
