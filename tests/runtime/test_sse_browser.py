@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -138,8 +139,10 @@ def load_demo() -> ModuleType:
 
 
 async def test_demo_page_shows_the_filtered_stream_until_the_workflow_ends(
-    client: Client, task_queue: str, browser: Any
+    client: Client, task_queue: str, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The demo puts its folder on sys.path; take it off again after the test.
+    monkeypatch.setattr(sys, "path", list(sys.path))
     demo = load_demo()
     # The dev server rounds timers up to a second: three ticks take about three seconds.
     ticker = demo.TickerInput(ticks=3, interval_ms=50)
