@@ -126,6 +126,47 @@ async def test_server_killed_and_restarted_mid_stream(
         await handle.terminate()
 
 
+async def test_subscribers_parked_at_the_tail_ride_out_a_restart(
+    own_server: OwnDevServer, task_queue: str
+) -> None:
+    client, impatient, failures = await clients(own_server)
+    async with Worker(client, task_queue=task_queue, workflows=ALL_WORKFLOWS):
+        handle = await start_host(client, task_queue)
+        streams = [WorkflowStreamClient.create(c, handle.id) for c in [client, impatient]]
+        readers = [
+            Reader(f"s{k}", s.topic("events", type=Event).subscribe())
+            for k, s in enumerate(streams)
+        ]
+        tally = Tally("3b server restart under idle subscribers")
+        publisher = WorkflowStreamClient.create(client, handle.id)
+        events = publisher.topic("events", type=Event)
+
+        async def publish(numbers: range) -> None:
+            for n in numbers:
+                events.publish(Event(name="p", n=n))
+            await publisher.flush()
+            tally.record_published("p", numbers)
+
+        await publish(range(50))
+        # A quiet stream: every subscriber ends up parked on the poll update at the tail.
+        await until(lambda: all(s.poll_stats.long_polls > 0 for s in streams), 30)
+        own_server.kill()
+        killed_at = time.monotonic()
+        await asyncio.sleep(OUTAGE_SECONDS)
+        await own_server.start()
+        outage = time.monotonic() - killed_at
+        await publish(range(50, 100))
+        for reader in readers:
+            await reader.wait_for_offset(100, 60)
+            await reader.stop()
+        tally.check(
+            readers,
+            f"server down {outage:.1f} s while both subscribers waited on the long-poll; "
+            f"{failures.queries} poll queries failed on the impatient client",
+        )
+        await handle.terminate()
+
+
 class BoundWatch:
     """Tries ``publish()`` on one client while the server is down and keeps the figures."""
 
