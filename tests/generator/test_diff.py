@@ -439,6 +439,28 @@ topics:
             "old.yaml:8:18: compatible: property 'x' is no longer required; old subscribers reject items without it until upgraded (at topics.a.payload.required.0)",
         ],
     ),
+    Case(
+        "extract_model",
+        old=r"""topics:
+  paid:
+    payload:
+      type: object
+      properties: {amount: {type: integer, minimum: 0}}
+      required: [amount]
+""",
+        new=r"""models:
+  Money:
+    type: object
+    properties: {amount: {type: integer, minimum: 0}}
+    required: [amount]
+topics:
+  paid: {payload: {$ref: "#/models/Money"}}
+""",
+        status=0,
+        lines=[
+            "new.yaml:9:19: compatible: payload class of topic 'paid' renamed from 'Paid' to 'Money' (wire unchanged) (at topics.paid.payload)",
+        ],
+    ),
 ]
 
 

@@ -81,7 +81,8 @@ def _topic(
             f"{new.identifier!r} (wire unchanged)",
             at_key=where == new.path,
         )  # fmt: skip
-    if old.payload_class != new.payload_class and old.defines_class and new.defines_class:
+    # Between two refs the swap of models is reported where the $ref changed.
+    if old.payload_class != new.payload_class and (old.defines_class or new.defines_class):
         yield versions.at_new(
             (*new.path, "payload"), Impact.API,
             f"payload class of topic {name} renamed from {old.payload_class!r} to "
