@@ -168,3 +168,38 @@ async def test_demo_page_shows_the_filtered_stream_until_the_workflow_ends(
     assert [int(offset) for offset, _ in rows] == [1, 2, 3]
     assert [json.loads(text.removeprefix("tick: "))["n"] for _, text in rows] == [1, 2, 3]
     assert status == "ended (end offset 5)"
+
+
+async def test_event_source_resumes_after_the_server_went_away(
+    client: Client, task_queue: str, worker: Worker, browser: Any
+) -> None:
+    handle = await start_host(client, task_queue)
+    bridge = sse_app(
+        client, retry=timedelta(milliseconds=100), poll_cooldown=timedelta(milliseconds=20)
+    )
+    recorder = Recorder(Starlette(routes=[Route("/", page), Mount("/streams", bridge)]))
+    stream = WorkflowStreamClient.create(client, handle.id)
+    tab = await browser.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    async with serve(recorder, grace=0.1) as base:
+        await tab.goto(f"{base}/?wf={handle.id}")
+        for n in range(4):
+            stream.topic("a").publish({"n": n})
+        await stream.flush()
+        await tab.wait_for_function("window.received.length >= 4")
+    # The server is gone: these items are published while the browser cannot connect.
+    for n in range(4, 8):
+        stream.topic("b").publish({"n": n})
+    await stream.flush()
+    port = int(base.rsplit(":", 1)[1])
+    async with serve(recorder, port=port):
+        await tab.wait_for_function("window.received.length >= 8")
+        await handle.signal(HostWorkflow.finish_now)
+        await tab.wait_for_function("window.ended !== null")
+        received = await tab.evaluate("window.received")
+        opens = await tab.evaluate("window.opens")
+        await tab.close()
+    assert [event["offset"] for event in received] == list(range(8))
+    assert [event["data"]["n"] for event in received] == list(range(8))
+    assert opens == 2
+    assert recorder.last_event_ids == [None, "3"]
