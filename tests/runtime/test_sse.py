@@ -289,6 +289,8 @@ def test_options_are_checked(client: Client) -> None:
         sse_app(client, max_events=0)
     with pytest.raises(ValueError, match=r"topics=\.\.\.\) must be None"):
         stream_events(client, topics=[])
+    with pytest.raises(ValueError, match=r"workflow_id=\.\.\.\) must be None .* got ''"):
+        stream_events(client, workflow_id="")
     assert END_EVENT == "wstream-end"
 
 

@@ -85,9 +85,14 @@ def stream_events(
         poll_cooldown: Pause between the subscription's polls while items flow.
 
     Raises:
-        ValueError: an option is out of range or ``topics`` is empty.
+        ValueError: an option is out of range, or ``topics`` or ``workflow_id`` is empty.
     """
     served = _served_topics(topics)
+    if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
+        raise ValueError(
+            f"stream_events(workflow_id=...) must be None (taken from the path) or a "
+            f"non-empty workflow id, got {workflow_id!r}"
+        )
     options = EventStreamOptions(
         keep_alive=keep_alive,
         retry=retry,
