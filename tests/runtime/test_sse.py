@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+import wstream.sse.app
 from tests.runtime.helpers import start_host
 from tests.runtime.sse_support import FrameReader, Recorder, parse_frames, serve
 from tests.runtime.stream_workflows import HostWorkflow, NoStreamWorkflow
@@ -164,6 +165,22 @@ async def test_bad_requests_get_400_and_unknown_workflows_404(
         response = await http.get(f"/only-a/{handle.id}")
         assert ids(parse_frames(response.text)) == [0, 2]
     await no_stream.signal(NoStreamWorkflow.finish_now)
+
+
+async def test_workflow_without_a_worker_gets_504(
+    client: Client, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nobody polls this task queue, so the offset query is never answered.
+    handle = await start_host(client, f"{task_queue}-no-worker")
+    monkeypatch.setattr(wstream.sse.app, "_FIRST_ANSWER_TIMEOUT_SECONDS", 0.3)
+    async with serve(sse_app(client)) as base, httpx.AsyncClient(base_url=base) as http:
+        response = await http.get(f"/{handle.id}", timeout=30)
+    assert response.status_code == 504
+    assert response.json() == {
+        "error": f"workflow {handle.id!r} did not answer the stream offset query within "
+        "0.3 s; is a worker running on its task queue?"
+    }
+    await handle.terminate()
 
 
 async def test_quiet_stream_sends_keep_alive_comments(
