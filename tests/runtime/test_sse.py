@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 import wstream.sse.app
 from tests.runtime.helpers import start_host
 from tests.runtime.sse_support import FrameReader, Recorder, parse_frames, serve
-from tests.runtime.stream_workflows import HostWorkflow, NoStreamWorkflow
+from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
 from wstream.sse import END_EVENT, EventStreamOptions, UnencodableItemError, sse_app, stream_events
 from wstream.sse.frames import item_frame
@@ -90,6 +90,28 @@ async def test_live_stream_sends_exact_frames_then_ends_with_the_workflow(
         # The response ends by itself after the end event: the workflow has finished.
         text = await reader.to_end()
     assert text == "retry: 1500\n\n" + "".join(FRAMES) + END
+
+
+async def test_stream_follows_continue_as_new(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    # The host continues as new after every 2 items, so 5 items span three runs.
+    handle = await start_host(client, task_queue, HostInput(continue_as_new_every=2, runs_left=3))
+    app = sse_app(client, retry=None, poll_cooldown=QUICK)
+    async with (
+        serve(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+        http.stream("GET", f"/{handle.id}") as response,
+    ):
+        reader = FrameReader(response)
+        for topic, value in ITEMS:
+            await publish(client, handle.id, [(topic, value)])
+        await reader.until(lambda frames: len(ids(frames)) == len(ITEMS))
+        await client.get_workflow_handle(handle.id).signal(HostWorkflow.finish_now)
+        text = await reader.to_end()
+    assert text == "".join(FRAMES) + END
+    latest = await client.get_workflow_handle(handle.id).describe()
+    assert latest.run_id != handle.result_run_id  # the stream really moved to a later run
 
 
 async def test_filter_and_resume_pick_exact_offsets(
