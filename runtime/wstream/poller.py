@@ -133,9 +133,7 @@ class Poller:
             if page.items:
                 quiet_since = None
                 interval = self._cooldown
-                await asyncio.sleep(
-                    max(congestion, started + self._cooldown - time.monotonic())
-                )
+                await asyncio.sleep(max(congestion, started + self._cooldown - time.monotonic()))
                 continue
             now = time.monotonic()
             quiet_since = quiet_since or now
