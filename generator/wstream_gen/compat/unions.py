@@ -113,8 +113,11 @@ def compare(versions: Versions, old: Node, new: Node, recurse: Compare) -> list[
         trials = [recurse(old_variant, new_variant) for new_variant in news]
         accepting = [position for position, trial in enumerate(trials) if not _breaks(trial)]
         if accepting:
-            # The variant that changed least is the one this variant became.
-            chosen = min(accepting, key=lambda position: (len(trials[position]), position))
+            # The variant this one became: one not yet matched, changed least, nearest.
+            chosen = min(
+                accepting,
+                key=lambda p: (p in used, len(trials[p]), abs(p - index)),
+            )
         elif (counterpart := _counterpart(versions, index, old_variant, news, trials)) is not None:
             chosen = counterpart
         else:
