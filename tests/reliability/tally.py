@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+
+from temporalio.client import Client
 
 from tests.runtime.stream_workflows import Event
 from wstream import WorkflowStreamClient, WorkflowStreamItem
@@ -165,3 +167,19 @@ def check_exact(
     assert (counts.lost, counts.duplicated, counts.out_of_order) == (0, 0, 0), counts
     assert got == want, counts
     return counts
+
+
+def subscriber(client: Client, workflow_id: str, name: str) -> Reader:
+    """A subscriber with a stream client of its own, following the events topic from 0."""
+    stream = WorkflowStreamClient.create(client, workflow_id)
+    return Reader(name, stream.topic("events", type=Event).subscribe())
+
+
+async def until(condition: Callable[[], bool], timeout: float) -> None:
+    """Wait until ``condition()`` holds, checking every 10 ms."""
+
+    async def reached() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(reached(), timeout)

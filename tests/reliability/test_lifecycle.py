@@ -25,17 +25,11 @@ from tests.reliability.lifecycle_workflows import (
     TtlHostInput,
     TtlHostWorkflow,
 )
-from tests.reliability.tally import Reader, Tally, check_exact, publish_paced
+from tests.reliability.tally import Reader, Tally, check_exact, publish_paced, subscriber
 from tests.runtime.helpers import collect, start_host
 from tests.runtime.stream_workflows import Event, HostWorkflow
 from wstream import WorkflowStreamClient
 from wstream.wire import POLL_HANDLER, PUBLISH_SIGNAL, PollInput, encode_payload
-
-
-def subscriber(client: Client, workflow_id: str, name: str) -> Reader:
-    """A subscriber of its own (its own stream client) following the events topic from 0."""
-    stream = WorkflowStreamClient.create(client, workflow_id)
-    return Reader(name, stream.topic("events", type=Event).subscribe())
 
 
 async def send(stream: WorkflowStreamClient, tag: str, numbers: Iterable[int]) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from temporalio.service import RetryConfig
 from temporalio.worker import Worker
 
 from tests.reliability.faults import FailureCount, OwnDevServer
-from tests.reliability.tally import Reader, Tally, publish_paced
+from tests.reliability.tally import Reader, Tally, publish_paced, subscriber, until
 from tests.runtime.helpers import start_host
 from tests.runtime.stream_workflows import ALL_WORKFLOWS, Event
 from wstream import BufferFullError, WorkflowStreamClient, limits
@@ -45,22 +45,6 @@ async def clients(server: OwnDevServer) -> tuple[Client, Client, FailureCount]:
     patient = await server.connect()
     impatient = await server.connect(retry_config=IMPATIENT, interceptors=[failures])
     return patient, impatient, failures
-
-
-async def until(condition: Callable[[], bool], timeout: float) -> None:
-    """Wait until ``condition()`` holds, checking every 10 ms."""
-
-    async def reached() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(reached(), timeout)
-
-
-def subscriber(client: Client, workflow_id: str, name: str) -> Reader:
-    """A subscriber with a stream client of its own, following the events topic from 0."""
-    stream = WorkflowStreamClient.create(client, workflow_id)
-    return Reader(name, stream.topic("events", type=Event).subscribe())
 
 
 async def test_server_killed_and_restarted_mid_stream(
