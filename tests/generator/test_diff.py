@@ -349,7 +349,10 @@ description: Old words.
 topics:
   a:
     description: Old words.
-    payload: {title: Alpha, type: object, properties: {n: {type: integer, default: 1, description: Old.}}}
+    payload:
+      title: Alpha
+      type: object
+      properties: {n: {type: integer, default: 1, description: Old.}, m: {type: string}}
 """,
         new=r"""name: s2
 description: New words.
@@ -358,15 +361,19 @@ topics:
     description: New words.
     python_name: first
     deprecated: true
-    payload: {title: First, type: object, properties: {n: {type: integer, default: 2, description: New.}}}
+    payload:
+      title: First
+      type: object
+      properties: {n: {type: integer, default: 2, description: New.}, m: {type: string, deprecated: true}}
 """,
         status=0,
         lines=[
             "new.yaml:2:7: compatible: stream renamed from 's' to 's2': the generated package and classes are renamed (wire unchanged) (at name)",
             "new.yaml:7:18: compatible: Python name of topic 'a' changed from 'a' to 'first' (wire unchanged) (at topics.a.python_name)",
-            "new.yaml:9:14: compatible: payload class of topic 'a' renamed from 'Alpha' to 'First' (wire unchanged) (at topics.a.payload)",
+            "new.yaml:10:7: compatible: payload class of topic 'a' renamed from 'Alpha' to 'First' (wire unchanged) (at topics.a.payload)",
             "new.yaml:5:3: compatible: topic 'a' now deprecated: publishing warns (at topics.a)",
-            "new.yaml:9:84: compatible: default changed from 1 to 2; new subscribers fill it in when an item omits the field (at topics.a.payload.properties.n.default)",
+            "new.yaml:12:48: compatible: default changed from 1 to 2; new subscribers fill it in when an item omits the field (at topics.a.payload.properties.n.default)",
+            "new.yaml:12:74: compatible: now deprecated (wire unchanged) (at topics.a.payload.properties.m)",
         ],
     ),
     Case(
