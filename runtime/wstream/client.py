@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from types import TracebackType
@@ -13,6 +14,7 @@ from typing import Any, TypeVar, overload
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
+from temporalio.service import RPCError
 from typing_extensions import Self
 
 from wstream import limits
@@ -22,7 +24,7 @@ from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.poller import Poller, PollStats
-from wstream.publisher import Publisher
+from wstream.publisher import Publisher, is_retryable
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.wire import OFFSET_QUERY, encode_payload
 
@@ -212,9 +214,26 @@ class WorkflowStreamClient:
             raise error
 
     async def get_offset(self) -> int:
-        """Return the stream's end offset: base offset plus retained log length."""
-        with stream_errors(self._handle.id):
-            return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
+        """Return the stream's end offset: base offset plus retained log length.
+
+        Retryable RPC failures (a server restarting, a full query buffer) are retried for
+        up to ``max_retry_duration``, as publishing is.
+
+        Raises:
+            StreamNotFoundError: no such workflow, or it hosts no stream.
+            RPCError: a non-retryable failure, or the last failure after the deadline.
+        """
+        deadline = time.monotonic() + self._publisher.max_retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                with stream_errors(self._handle.id):
+                    return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
+            except RPCError as error:
+                if not is_retryable(error) or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def _run_flusher(self) -> None:
         while True:

@@ -141,9 +141,13 @@ async def test_subscribers_parked_at_the_tail_ride_out_a_restart(
         await until(lambda: all(s.poll_stats.long_polls > 0 for s in streams), 30)
         own_server.kill()
         killed_at = time.monotonic()
+        # Asked while the server is away, on the client whose own retries give up at once.
+        offset_asked = asyncio.create_task(streams[1].get_offset())
         await asyncio.sleep(OUTAGE_SECONDS)
+        assert not offset_asked.done()
         await own_server.start()
         outage = time.monotonic() - killed_at
+        assert await asyncio.wait_for(offset_asked, 30) == 50
         await publish(range(50, 100))
         for reader in readers:
             await reader.wait_for_offset(100, 60)
