@@ -468,6 +468,24 @@ topics:
             "new.yaml:9:19: compatible: payload class of topic 'paid' renamed from 'Paid' to 'Money' (wire unchanged) (at topics.paid.payload)",
         ],
     ),
+    Case(
+        "model_of_a_removed_topic",
+        old=r"""models:
+  Note: {type: object, properties: {text: {type: string}}}
+topics:
+  a: {payload: {type: string}}
+  b: {payload: {$ref: "#/models/Note"}}
+""",
+        new=r"""models:
+  Note: {type: object, properties: {text: {type: integer}}}
+topics:
+  a: {payload: {type: string}}
+""",
+        status=1,
+        lines=[
+            "old.yaml:7:3: breaking: topic 'b' removed; old publishers still publish to it and no new subscriber reads those items (at topics.b)",
+        ],
+    ),
 ]
 
 

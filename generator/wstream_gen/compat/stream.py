@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from wstream_gen.compat.report import Finding, Impact
@@ -21,7 +21,8 @@ def compare_streams(versions: Versions, old: StreamSpec, new: StreamSpec) -> lis
         new: The spec built from NEW.
 
     Returns:
-        Every finding, topics in OLD's file order, then the shared models.
+        Every finding, topics in OLD's file order, then the models that topics of both
+        versions use (a model only a removed topic used is not compared).
     """
     findings: list[Finding] = []
     comparer = SchemaComparer(versions)
@@ -49,7 +50,8 @@ def compare_streams(versions: Versions, old: StreamSpec, new: StreamSpec) -> lis
                     at_key=True,
                 )
             )  # fmt: skip
-    findings.extend(_models(versions, comparer, old))
+    kept = [topic for topic in old.topics if topic.wire_name in new_topics]
+    findings.extend(_models(versions, comparer, kept))
     return findings
 
 
@@ -100,8 +102,10 @@ def _has(data: Any, topic: TopicSpec, key: str) -> bool:
     return key in data["topics"][topic.wire_name]
 
 
-def _models(versions: Versions, comparer: SchemaComparer, old: StreamSpec) -> Iterator[Finding]:
-    for name in sorted(_used_models(old, versions.old_models)):
+def _models(
+    versions: Versions, comparer: SchemaComparer, kept: Sequence[TopicSpec]
+) -> Iterator[Finding]:
+    for name in sorted(_used_models(kept, versions.old_models)):
         if name not in versions.new_models:
             continue  # the topics that used it now refer elsewhere: compared there
         yield from comparer.compare(
@@ -110,9 +114,9 @@ def _models(versions: Versions, comparer: SchemaComparer, old: StreamSpec) -> It
         )
 
 
-def _used_models(spec: StreamSpec, models: Mapping[str, Any]) -> set[str]:
-    """Return the models reachable from the topics: the ones items on the wire follow."""
-    pending = [topic.payload for topic in spec.topics]
+def _used_models(topics: Sequence[TopicSpec], models: Mapping[str, Any]) -> set[str]:
+    """Return the models reachable from the topics both versions have."""
+    pending = [topic.payload for topic in topics]
     used: set[str] = set()
     while pending:
         for _, node in walk(pending.pop(), ()):
