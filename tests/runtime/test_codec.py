@@ -50,3 +50,25 @@ def test_codec_choice_by_type() -> None:
     assert isinstance(codec_for(int, converter), ConverterCodec)
     with pytest.raises(TypeError, match="type=Payload is not supported"):
         codec_for(Payload, converter)
+
+
+class Shipment(BaseModel):
+    zone: str
+    address: dict[str, str]
+    order: Order
+
+
+def test_model_codec_writes_what_the_pydantic_converter_writes() -> None:
+    # Temporal's Pydantic v2 converter serializes with pydantic-core, in field order; the
+    # default converter sorts keys. Both must read what the fast path writes.
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    value = Shipment(
+        zone="eu", address={"street": "x", "city": "y"}, order=Order(order_id="a", total=1)
+    )
+    payload = ModelCodec(Shipment).encode(value)
+    expected = pydantic_data_converter.payload_converter.to_payloads([value])[0]
+    assert payload.data == expected.data
+    assert payload.metadata == expected.metadata
+    for converter in (pydantic_data_converter, DataConverter.default):
+        assert converter.payload_converter.from_payloads([payload], [Shipment]) == [value]
