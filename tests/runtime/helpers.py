@@ -14,6 +14,9 @@ from wstream import WorkflowStreamItem
 
 T = TypeVar("T")
 
+#: Measured figures of the runtime tests, printed in the terminal summary.
+FIGURES: list[str] = []
+
 
 async def start_host(
     client: Client, task_queue: str, args: HostInput | None = None
