@@ -6,18 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from types import TracebackType
-from typing import Any
 
-from temporalio.client import Client
-from typing_extensions import Self, deprecated
-from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
+from typing_extensions import deprecated
+from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
 
 from .models import Progress, Status, Tokens
 from .topics import TOPIC_NAMES, OrdersItem, TopicName, to_item
 
 
-class OrdersClient:
+class OrdersClient(TypedStreamClient):
     """Typed client of the orders stream.
 
     Events of the order pipeline.
@@ -30,7 +27,7 @@ class OrdersClient:
 
     def __init__(self, raw: WorkflowStreamClient) -> None:
         """Wrap a ``WorkflowStreamClient``; prefer :meth:`create` or :meth:`from_within_activity`."""
-        self._raw = raw
+        super().__init__(raw)
         self.status: TopicHandle[Status] = raw.topic(
             "order.status",
             type=Status,
@@ -45,51 +42,6 @@ class OrdersClient:
             type=str,
             codec=RootModelCodec(Tokens),
         )
-
-    @classmethod
-    def create(cls, client: Client, workflow_id: str, **options: Any) -> Self:
-        """Connect to the stream of workflow ``workflow_id`` (following continue-as-new).
-
-        Args:
-            client: The Temporal client.
-            workflow_id: Id of the workflow hosting the stream.
-            **options: Passed to ``WorkflowStreamClient.create`` (``batch_interval``, ...).
-        """
-        return cls(WorkflowStreamClient.create(client, workflow_id, **options))
-
-    @classmethod
-    def from_within_activity(cls, **options: Any) -> Self:
-        """Connect to the stream of the workflow that started the current activity.
-
-        Args:
-            **options: Passed to ``WorkflowStreamClient.from_within_activity``.
-        """
-        return cls(WorkflowStreamClient.from_within_activity(**options))
-
-    @property
-    def raw(self) -> WorkflowStreamClient:
-        """The untyped ``WorkflowStreamClient`` underneath."""
-        return self._raw
-
-    async def __aenter__(self) -> Self:
-        await self._raw.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._raw.__aexit__(exc_type, exc, tb)
-
-    async def flush(self) -> None:
-        """Wait until every item published so far is acknowledged by the server."""
-        await self._raw.flush()
-
-    async def get_offset(self) -> int:
-        """Return the stream's end offset (the offset the next item will take)."""
-        return await self._raw.get_offset()
 
     async def subscribe(
         self,

@@ -14,10 +14,12 @@ from wstream.item import WorkflowStreamItem
 from wstream.poller import PollStats
 from wstream.stream import WorkflowStream
 from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
+from wstream.typed import ClientOptions, TypedStreamClient, TypedWorkflowStream
 from wstream.wire import PublisherState, WorkflowStreamState
 
 __all__ = [
     "BufferFullError",
+    "ClientOptions",
     "ConverterCodec",
     "ItemDecodeError",
     "ItemTooLargeError",
@@ -30,6 +32,8 @@ __all__ = [
     "StateTooLargeError",
     "StreamNotFoundError",
     "TopicHandle",
+    "TypedStreamClient",
+    "TypedWorkflowStream",
     "WorkflowStream",
     "WorkflowStreamClient",
     "WorkflowStreamError",

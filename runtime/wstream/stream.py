@@ -44,6 +44,10 @@ def _item_size(topic: str, data: str) -> int:
     return len(topic) + len(data) + _ITEM_JSON_OVERHEAD
 
 
+#: How long a publisher's dedup state outlives its last batch across continue-as-new.
+DEFAULT_PUBLISHER_TTL = timedelta(seconds=900)
+
+
 def _called_from_workflow_init() -> bool:
     """Whether a workflow class's ``__init__`` is on the stack (wrappers may sit between)."""
     frame: FrameType | None = sys._getframe(2)
@@ -202,9 +206,7 @@ class WorkflowStream:
         del self._data[:cut]
         self._base_offset = up_to_offset
 
-    def get_state(
-        self, *, publisher_ttl: timedelta = timedelta(seconds=900)
-    ) -> WorkflowStreamState:
+    def get_state(self, *, publisher_ttl: timedelta = DEFAULT_PUBLISHER_TTL) -> WorkflowStreamState:
         """Return the state to pass to the next run's ``WorkflowStream(prior_state)``.
 
         Publishers idle for longer than ``publisher_ttl`` are forgotten; keep the TTL above
@@ -252,7 +254,7 @@ class WorkflowStream:
         self,
         build_args: Callable[[WorkflowStreamState], Sequence[Any]],
         *,
-        publisher_ttl: timedelta = timedelta(seconds=900),
+        publisher_ttl: timedelta = DEFAULT_PUBLISHER_TTL,
     ) -> NoReturn:
         """Detach pollers, wait for handlers to finish, and continue as new.
 

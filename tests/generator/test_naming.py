@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from wstream import TypedStreamClient, TypedWorkflowStream
 from wstream_gen.render import docstring, py_literal
-from wstream_gen.spec.naming import derive_identifier, is_class_name, is_identifier, pascal_case
+from wstream_gen.spec.naming import (
+    RESERVED_MEMBERS,
+    derive_identifier,
+    is_class_name,
+    is_identifier,
+    pascal_case,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,3 +55,14 @@ def test_rendered_literals_evaluate_back(text: str) -> None:
     assert eval(py_literal(text)) == text
     value = eval(docstring(f"start {text} end"))
     assert value == f"start {text} end"
+
+
+def test_reserved_members_cover_the_generated_classes_bases() -> None:
+    # A topic attribute must never shadow what the generated client or stream inherits.
+    inherited = {
+        name
+        for base in (TypedStreamClient, TypedWorkflowStream)
+        for name in vars(base)
+        if not name.startswith("_")
+    }
+    assert inherited <= RESERVED_MEMBERS, inherited - RESERVED_MEMBERS

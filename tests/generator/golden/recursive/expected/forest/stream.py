@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import timedelta
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from wstream import (
     RootModelCodec,
-    WorkflowStream,
+    TypedWorkflowStream,
     WorkflowStreamState,
     WorkflowTopicHandle,
 )
@@ -18,7 +16,7 @@ from wstream import (
 from .models import Labels, Node, People
 
 
-class ForestStream:
+class ForestStream(TypedWorkflowStream):
     """The forest stream, hosted by a workflow; construct it in ``@workflow.init``.
 
     Attributes:
@@ -29,7 +27,7 @@ class ForestStream:
 
     def __init__(self, prior_state: WorkflowStreamState | None = None) -> None:
         """Host the stream; pass the state carried over continue-as-new, if any."""
-        self._raw = WorkflowStream(prior_state)
+        super().__init__(prior_state)
         self.tree: WorkflowTopicHandle[Node] = self._raw.topic(
             "tree",
             type=Node,
@@ -43,45 +41,3 @@ class ForestStream:
             "people",
             type=People,
         )
-
-    @property
-    def raw(self) -> WorkflowStream:
-        """The untyped ``WorkflowStream`` underneath."""
-        return self._raw
-
-    @property
-    def base_offset(self) -> int:
-        """Offset of the first retained item."""
-        return self._raw.base_offset
-
-    @property
-    def end_offset(self) -> int:
-        """Offset the next item will take."""
-        return self._raw.end_offset
-
-    def continue_as_new_suggested(self) -> bool:
-        """Whether the workflow should continue-as-new now."""
-        return self._raw.continue_as_new_suggested()
-
-    def get_state(
-        self, *, publisher_ttl: timedelta = timedelta(seconds=900)
-    ) -> WorkflowStreamState:
-        """Return the state to pass to the next run's constructor."""
-        return self._raw.get_state(publisher_ttl=publisher_ttl)
-
-    def detach_pollers(self) -> None:
-        """Release waiting subscribers before continuing as new."""
-        self._raw.detach_pollers()
-
-    async def continue_as_new(
-        self,
-        build_args: Callable[[WorkflowStreamState], Sequence[Any]],
-        *,
-        publisher_ttl: timedelta = timedelta(seconds=900),
-    ) -> NoReturn:
-        """Detach pollers, let handlers finish and continue as new with ``build_args(state)``."""
-        await self._raw.continue_as_new(build_args, publisher_ttl=publisher_ttl)
-
-    def truncate(self, up_to_offset: int) -> None:
-        """Drop every retained item below ``up_to_offset``."""
-        self._raw.truncate(up_to_offset)

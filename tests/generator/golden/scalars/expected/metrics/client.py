@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from types import TracebackType
 from typing import Any, Literal, cast
 
 from pydantic import AwareDatetime
-from temporalio.client import Client
-from typing_extensions import Self
-from wstream import RootModelCodec, TopicHandle, WorkflowStreamClient
+from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
 
 from .models import (
     IdOrName,
@@ -29,7 +26,7 @@ from .models import (
 from .topics import TOPIC_NAMES, MetricsItem, TopicName, to_item
 
 
-class MetricsClient:
+class MetricsClient(TypedStreamClient):
     """Typed client of the metrics stream.
 
     Scalar, array and union payloads.
@@ -46,7 +43,7 @@ class MetricsClient:
 
     def __init__(self, raw: WorkflowStreamClient) -> None:
         """Wrap a ``WorkflowStreamClient``; prefer :meth:`create` or :meth:`from_within_activity`."""
-        self._raw = raw
+        super().__init__(raw)
         self.temperature: TopicHandle[float] = raw.topic(
             "temperature",
             type=float,
@@ -82,51 +79,6 @@ class MetricsClient:
             type=cast(Any, When),
             codec=RootModelCodec(When),
         )
-
-    @classmethod
-    def create(cls, client: Client, workflow_id: str, **options: Any) -> Self:
-        """Connect to the stream of workflow ``workflow_id`` (following continue-as-new).
-
-        Args:
-            client: The Temporal client.
-            workflow_id: Id of the workflow hosting the stream.
-            **options: Passed to ``WorkflowStreamClient.create`` (``batch_interval``, ...).
-        """
-        return cls(WorkflowStreamClient.create(client, workflow_id, **options))
-
-    @classmethod
-    def from_within_activity(cls, **options: Any) -> Self:
-        """Connect to the stream of the workflow that started the current activity.
-
-        Args:
-            **options: Passed to ``WorkflowStreamClient.from_within_activity``.
-        """
-        return cls(WorkflowStreamClient.from_within_activity(**options))
-
-    @property
-    def raw(self) -> WorkflowStreamClient:
-        """The untyped ``WorkflowStreamClient`` underneath."""
-        return self._raw
-
-    async def __aenter__(self) -> Self:
-        await self._raw.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._raw.__aexit__(exc_type, exc, tb)
-
-    async def flush(self) -> None:
-        """Wait until every item published so far is acknowledged by the server."""
-        await self._raw.flush()
-
-    async def get_offset(self) -> int:
-        """Return the stream's end offset (the offset the next item will take)."""
-        return await self._raw.get_offset()
 
     async def subscribe(
         self,

@@ -4,14 +4,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import timedelta
-from typing import Any, Literal, NoReturn, cast
+from typing import Any, Literal, cast
 
 from pydantic import AwareDatetime
 from wstream import (
     RootModelCodec,
-    WorkflowStream,
+    TypedWorkflowStream,
     WorkflowStreamState,
     WorkflowTopicHandle,
 )
@@ -30,7 +28,7 @@ from .models import (
 )
 
 
-class MetricsStream:
+class MetricsStream(TypedWorkflowStream):
     """The metrics stream, hosted by a workflow; construct it in ``@workflow.init``.
 
     Scalar, array and union payloads.
@@ -47,7 +45,7 @@ class MetricsStream:
 
     def __init__(self, prior_state: WorkflowStreamState | None = None) -> None:
         """Host the stream; pass the state carried over continue-as-new, if any."""
-        self._raw = WorkflowStream(prior_state)
+        super().__init__(prior_state)
         self.temperature: WorkflowTopicHandle[float] = self._raw.topic(
             "temperature",
             type=float,
@@ -85,45 +83,3 @@ class MetricsStream:
             type=cast(Any, When),
             codec=RootModelCodec(When),
         )
-
-    @property
-    def raw(self) -> WorkflowStream:
-        """The untyped ``WorkflowStream`` underneath."""
-        return self._raw
-
-    @property
-    def base_offset(self) -> int:
-        """Offset of the first retained item."""
-        return self._raw.base_offset
-
-    @property
-    def end_offset(self) -> int:
-        """Offset the next item will take."""
-        return self._raw.end_offset
-
-    def continue_as_new_suggested(self) -> bool:
-        """Whether the workflow should continue-as-new now."""
-        return self._raw.continue_as_new_suggested()
-
-    def get_state(
-        self, *, publisher_ttl: timedelta = timedelta(seconds=900)
-    ) -> WorkflowStreamState:
-        """Return the state to pass to the next run's constructor."""
-        return self._raw.get_state(publisher_ttl=publisher_ttl)
-
-    def detach_pollers(self) -> None:
-        """Release waiting subscribers before continuing as new."""
-        self._raw.detach_pollers()
-
-    async def continue_as_new(
-        self,
-        build_args: Callable[[WorkflowStreamState], Sequence[Any]],
-        *,
-        publisher_ttl: timedelta = timedelta(seconds=900),
-    ) -> NoReturn:
-        """Detach pollers, let handlers finish and continue as new with ``build_args(state)``."""
-        await self._raw.continue_as_new(build_args, publisher_ttl=publisher_ttl)
-
-    def truncate(self, up_to_offset: int) -> None:
-        """Drop every retained item below ``up_to_offset``."""
-        self._raw.truncate(up_to_offset)
