@@ -14,9 +14,9 @@ setup:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } \
-	      || echo 'warning: installing chromium failed; tests/runtime/test_sse_browser.py will be skipped' >&2; \
+	      || echo 'warning: installing chromium failed; tests/runtime/sse/test_browser.py will be skipped' >&2; \
 	  else \
-	    echo 'warning: apt-get is unavailable, so chromium is not installed; tests/runtime/test_sse_browser.py will be skipped' >&2; \
+	    echo 'warning: apt-get is unavailable, so chromium is not installed; tests/runtime/sse/test_browser.py will be skipped' >&2; \
 	  fi; \
 	fi
 

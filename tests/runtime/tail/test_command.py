@@ -14,9 +14,9 @@ from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
 from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
-from tests.runtime.tail_process import Running, cli_env, publish, run_cli
+from tests.runtime.tail.process import Running, cli_env, publish, run_cli
 
-ORDERS_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "examples" / "orders.yaml"
+ORDERS_SCHEMA = Path(__file__).resolve().parents[3] / "schema" / "examples" / "orders.yaml"
 
 
 def address_of(client: Client) -> str:

@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 
 import wstream.sse.app
 from tests.runtime.helpers import start_host
-from tests.runtime.sse_support import FrameReader, Recorder, parse_frames, serve
+from tests.runtime.sse.support import FrameReader, Recorder, parse_frames, serve
 from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
 from wstream.sse import END_EVENT, EventStreamOptions, UnencodableItemError, sse_app, stream_events

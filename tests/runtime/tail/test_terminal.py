@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
 from tests.runtime.stream_workflows import HostInput, HostWorkflow
-from tests.runtime.tail_process import cli_env, publish, script
+from tests.runtime.tail.process import cli_env, publish, script
 
 COLUMNS, ROWS = 110, 30
 

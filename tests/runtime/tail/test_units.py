@@ -13,7 +13,7 @@ from temporalio.common import RawValue
 from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
-from tests.runtime.tail_process import cli_env
+from tests.runtime.tail.process import cli_env
 from wstream.cli import _parser
 from wstream.tail import TailError
 from wstream.tail.options import connect_settings
@@ -21,7 +21,7 @@ from wstream.tail.render import Printer, human_line, use_colour
 from wstream.tail.schema_models import Checked, TopicModels
 from wstream.tail.values import payload_json
 
-ORDERS_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "examples" / "orders.yaml"
+ORDERS_SCHEMA = Path(__file__).resolve().parents[3] / "schema" / "examples" / "orders.yaml"
 
 
 def parse(*args: str) -> argparse.Namespace:

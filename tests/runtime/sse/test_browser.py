@@ -22,13 +22,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
-from tests.runtime.sse_support import Recorder, serve
+from tests.runtime.sse.support import Recorder, serve
 from tests.runtime.stream_workflows import HostWorkflow
 from wstream import WorkflowStreamClient
 from wstream.sse import sse_app
 
 CHROMIUM = "/usr/bin/chromium"
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "sse"
+DEMO = Path(__file__).resolve().parents[3] / "demo" / "sse"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
