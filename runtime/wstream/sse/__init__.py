@@ -14,9 +14,10 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         name="starlette",
     ) from error
 
-from wstream.sse.app import sse_app, stream_events
+from wstream.sse.app import feed_registry, sse_app, stream_events
 from wstream.sse.events import EventStreamOptions
 from wstream.sse.frames import END_EVENT, ERROR_EVENT, UnencodableItemError
+from wstream.sse.registry import FeedRegistry, FeedStatus, SharingStats
 from wstream.sse.response import EventStreamResponse
 
 __all__ = [
@@ -24,7 +25,11 @@ __all__ = [
     "ERROR_EVENT",
     "EventStreamOptions",
     "EventStreamResponse",
+    "FeedRegistry",
+    "FeedStatus",
+    "SharingStats",
     "UnencodableItemError",
+    "feed_registry",
     "sse_app",
     "stream_events",
 ]

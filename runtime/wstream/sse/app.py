@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,8 +16,16 @@ from temporalio.client import Client
 
 from wstream.client import WorkflowStreamClient
 from wstream.errors import StreamNotFoundError
-from wstream.sse.events import DEFAULT_KEEP_ALIVE, DEFAULT_RETRY, EventStreamOptions, event_frames
-from wstream.sse.request import LAST_EVENT_ID, BadStreamRequest, parse_request
+from wstream.sse.connection import SharedConnection
+from wstream.sse.events import (
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_RETRY,
+    DEFAULT_SHARED_BUFFER_ITEMS,
+    EventStreamOptions,
+    event_frames,
+)
+from wstream.sse.registry import FeedRegistry
+from wstream.sse.request import LAST_EVENT_ID, BadStreamRequest, StreamRequest, parse_request
 from wstream.sse.response import EventStreamResponse
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN
 
@@ -26,6 +35,8 @@ logger = logging.getLogger(__name__)
 WORKFLOW_ID_PARAM = "workflow_id"
 #: How long the first offset query may take before the request gets a 504.
 _FIRST_ANSWER_TIMEOUT_SECONDS = 10.0
+#: Attribute of an endpoint function, and of an app's ``state``, holding its feed registry.
+_REGISTRY_ATTRIBUTE = "wstream_feeds"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -58,6 +69,8 @@ def stream_events(
     max_events: int | None = None,
     max_duration: timedelta | None = None,
     poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    share_subscriptions: bool = True,
+    shared_buffer_items: int = DEFAULT_SHARED_BUFFER_ITEMS,
 ) -> Endpoint:
     """Return an endpoint that serves a workflow's stream as Server-Sent Events.
 
@@ -71,6 +84,11 @@ def stream_events(
     event with ``{"error": message}``. Bad offsets or topics get a 400 and an unknown workflow
     a 404, both as JSON ``{"error": message}`` before any event.
 
+    Connections that follow the same workflow with the same topic filter share one
+    subscription at the live tail (see ``share_subscriptions``), so a hundred browsers
+    watching one workflow cost it about what one does; :func:`feed_registry` reports the
+    shared feeds.
+
     Args:
         client: The Temporal client that reads the streams.
         workflow_id: The workflow to serve; ``None`` reads it from the route's
@@ -83,9 +101,14 @@ def stream_events(
             resumes, which keeps responses short behind proxies that cut long ones.
         max_duration: End each response after this long, likewise.
         poll_cooldown: Pause between the subscription's polls while items flow.
+        share_subscriptions: Share one subscription among the connections at the live tail
+            of the same workflow and topic filter; ``False``: one subscription per connection.
+        shared_buffer_items: Recent items each shared subscription holds; a connection
+            further behind reads with its own queries until it is back within them.
 
     Raises:
         ValueError: an option is out of range, or ``topics`` or ``workflow_id`` is empty.
+        TypeError: ``share_subscriptions`` is not a bool.
     """
     served = _served_topics(topics)
     if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
@@ -99,6 +122,11 @@ def stream_events(
         max_events=max_events,
         max_duration=max_duration,
         poll_cooldown=poll_cooldown,
+        share_subscriptions=share_subscriptions,
+        shared_buffer_items=shared_buffer_items,
+    )
+    registry = FeedRegistry(
+        client, capacity=options.shared_buffer_items, poll_cooldown=options.poll_cooldown
     )
 
     async def endpoint(request: Request) -> Response:
@@ -116,10 +144,16 @@ def stream_events(
             )
         except BadStreamRequest as error:
             return _error(400, str(error))
-        stream = WorkflowStreamClient.create(client, str(target))
+        target = str(target)
+        low = registry.running_low(target, wanted.topics) if options.share_subscriptions else None
+        if low is not None:
+            # A feed is reading this workflow, so it exists and hosts a stream: a crowd of
+            # browsers (re)connecting at once adds no offset queries.
+            return _shared_response(registry, client, target, wanted, low, options)
+        stream = WorkflowStreamClient.create(client, target)
         try:
             # Checked before any event, so a wrong id is a plain 404 and not a broken stream.
-            await asyncio.wait_for(stream.get_offset(), _FIRST_ANSWER_TIMEOUT_SECONDS)
+            end = await asyncio.wait_for(stream.get_offset(), _FIRST_ANSWER_TIMEOUT_SECONDS)
         except StreamNotFoundError as error:
             return _error(404, str(error))
         except asyncio.TimeoutError:
@@ -131,6 +165,9 @@ def stream_events(
         except Exception as error:
             logger.warning("event stream for workflow %r unavailable: %s", target, error)
             return _error(502, f"workflow {target!r} could not be reached: {error}")
+        if options.share_subscriptions:
+            return _shared_response(registry, client, target, wanted, end, options)
+        registry.count_own_subscription()
         items = stream.subscribe(
             wanted.topics, wanted.from_offset, poll_cooldown=options.poll_cooldown
         )
@@ -138,7 +175,54 @@ def stream_events(
             event_frames(items, wanted.from_offset, stream.get_offset, options)
         )
 
+    setattr(endpoint, _REGISTRY_ATTRIBUTE, registry)
     return endpoint
+
+
+def _shared_response(
+    registry: FeedRegistry,
+    client: Client,
+    workflow_id: str,
+    wanted: StreamRequest,
+    start_offset: int,
+    options: EventStreamOptions,
+) -> EventStreamResponse:
+    connection = SharedConnection(
+        registry,
+        client,
+        workflow_id,
+        wanted.topics,
+        from_offset=wanted.from_offset,
+        start_offset=start_offset,
+        poll_cooldown=options.poll_cooldown.total_seconds(),
+    )
+    return EventStreamResponse(
+        event_frames(connection.items(), wanted.from_offset, connection.end_offset, options)
+    )
+
+
+def feed_registry(app: Starlette | Endpoint) -> FeedRegistry:
+    """Return the registry of shared feeds of an app or endpoint made by this module.
+
+    It is read-only for callers: ``feed_registry(app).feeds()`` lists each shared
+    subscription with its connection count, and ``.stats`` counts feeds started, catch-ups
+    and unshared subscriptions.
+
+    Args:
+        app: An app returned by :func:`sse_app` or an endpoint returned by
+            :func:`stream_events`.
+
+    Raises:
+        TypeError: ``app`` was not made by :func:`sse_app` or :func:`stream_events`.
+    """
+    holder: Any = app.state if isinstance(app, Starlette) else app
+    registry = getattr(holder, _REGISTRY_ATTRIBUTE, None)
+    if not isinstance(registry, FeedRegistry):
+        raise TypeError(
+            f"feed_registry() needs an app from wstream.sse.sse_app() or an endpoint from "
+            f"wstream.sse.stream_events(), got {app!r}"
+        )
+    return registry
 
 
 def sse_app(
@@ -150,15 +234,19 @@ def sse_app(
     max_events: int | None = None,
     max_duration: timedelta | None = None,
     poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
+    share_subscriptions: bool = True,
+    shared_buffer_items: int = DEFAULT_SHARED_BUFFER_ITEMS,
 ) -> Starlette:
     """Return an app serving every workflow's stream at ``/{workflow_id}``, for mounting.
 
     ``app.mount("/streams", sse_app(client))`` serves ``GET /streams/<workflow id>``; the
     events, query parameters and options are those of :func:`stream_events`. Put access
     control (which caller may read which workflow) in front of it, as for any route.
+    :func:`feed_registry` reports the app's shared subscriptions.
 
     Raises:
         ValueError: an option is out of range or ``topics`` is empty.
+        TypeError: ``share_subscriptions`` is not a bool.
     """
     endpoint = stream_events(
         client,
@@ -168,5 +256,10 @@ def sse_app(
         max_events=max_events,
         max_duration=max_duration,
         poll_cooldown=poll_cooldown,
+        share_subscriptions=share_subscriptions,
+        shared_buffer_items=shared_buffer_items,
     )
-    return Starlette(routes=[Route(f"/{{{WORKFLOW_ID_PARAM}:path}}", endpoint, methods=["GET"])])
+    app = Starlette(routes=[Route(f"/{{{WORKFLOW_ID_PARAM}:path}}", endpoint, methods=["GET"])])
+    # One registry per app: the app's connections share feeds with each other only.
+    setattr(app.state, _REGISTRY_ATTRIBUTE, feed_registry(endpoint))
+    return app

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_KEEP_ALIVE = timedelta(seconds=15)
 #: How long a browser waits before reconnecting a dropped stream.
 DEFAULT_RETRY = timedelta(seconds=2)
+#: How many recent items a shared feed holds for connections that lag behind it.
+DEFAULT_SHARED_BUFFER_ITEMS = 1000
 #: How long the end frame waits for the stream's end offset.
 _END_OFFSET_TIMEOUT_SECONDS = 5.0
 
@@ -43,6 +45,12 @@ class EventStreamOptions:
             suits proxies that cut long responses.
         max_duration: End the response after this long, likewise (``None``: no bound).
         poll_cooldown: Pause between the subscription's polls while items flow.
+        share_subscriptions: Serve the connections that follow the same workflow with the
+            same topic filter from one shared subscription (a feed) once they are at the
+            live tail; ``False`` gives every connection a subscription of its own.
+        shared_buffer_items: How many recent items each shared feed holds. A connection
+            further behind (an old ``Last-Event-ID``, a slow client) reads with queries of
+            its own until it is back within them.
     """
 
     keep_alive: timedelta = DEFAULT_KEEP_ALIVE
@@ -50,9 +58,16 @@ class EventStreamOptions:
     max_events: int | None = None
     max_duration: timedelta | None = None
     poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN
+    share_subscriptions: bool = True
+    shared_buffer_items: int = DEFAULT_SHARED_BUFFER_ITEMS
 
     def __post_init__(self) -> None:
-        """Refuse settings that would make a stream that never sends or never stops."""
+        """Refuse settings that would make a stream that never sends or never stops.
+
+        Raises:
+            ValueError: a duration, count or buffer size is out of range.
+            TypeError: ``share_subscriptions`` is not a bool.
+        """
         for name in ("keep_alive", "max_duration", "poll_cooldown"):
             value = getattr(self, name)
             if value is not None and value <= timedelta(0):
@@ -62,6 +77,17 @@ class EventStreamOptions:
         if self.max_events is not None and self.max_events < 1:
             raise ValueError(
                 f"event stream option max_events must be at least 1, got {self.max_events}"
+            )
+        if not isinstance(self.share_subscriptions, bool):
+            raise TypeError(
+                "event stream option share_subscriptions must be True or False, got "
+                f"{self.share_subscriptions!r}"
+            )
+        buffer = self.shared_buffer_items
+        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+            raise ValueError(
+                f"event stream option shared_buffer_items must be an integer of at least 1, "
+                f"got {buffer!r}"
             )
 
 

@@ -1,0 +1,193 @@
+"""One shared subscription per workflow and topic filter, buffering its latest items."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+
+from wstream.client import WorkflowStreamClient
+from wstream.item import WorkflowStreamItem
+from wstream.poller import PollStats
+
+logger = logging.getLogger(__name__)
+
+
+class FeedStopped(RuntimeError):
+    """The feed was stopped while a connection still read from it (the app is shutting down)."""
+
+
+class Feed:
+    """Follows one workflow's stream for every connection with the same topic filter.
+
+    The feed keeps the most recent ``capacity`` items it read. Each item gets a sequence
+    number (its position in the feed), so a connection already reading the feed steps to the
+    next item in constant time; a connection joins by offset (:meth:`position`), because with
+    a topic filter the offsets of the items are not contiguous.
+
+    Every item of the filter at or after :attr:`low` is held or is still to come; a
+    connection whose next offset is below it reads on its own until it reaches it.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        workflow_id: str,
+        topics: tuple[str, ...],
+        *,
+        start_offset: int,
+        capacity: int,
+        poll_cooldown: timedelta,
+    ) -> None:
+        """Prepare a feed that will read from ``start_offset`` once :meth:`start` is called."""
+        self.workflow_id = workflow_id
+        self.topics = topics
+        #: Connections reading from (or catching up to) this feed.
+        self.connections = 0
+        #: Connections currently reading their backlog on their own.
+        self.catching_up = 0
+        self._stream = WorkflowStreamClient.create(client, workflow_id)
+        self._capacity = capacity
+        self._poll_cooldown = poll_cooldown
+        self._items: deque[WorkflowStreamItem[Any]] = deque()
+        self._first_seq = 0
+        self._low = start_offset
+        self._moved = asyncio.Event()
+        self._ended = False
+        self._error: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._end_offset: asyncio.Task[int] | None = None
+
+    # -- state read by connections and the registry ----------------------------------------
+
+    @property
+    def low(self) -> int:
+        """The oldest offset from which the feed can serve every item of its filter."""
+        return self._low
+
+    @property
+    def first_seq(self) -> int:
+        """Sequence number of the oldest held item."""
+        return self._first_seq
+
+    @property
+    def next_seq(self) -> int:
+        """Sequence number the next item read will get."""
+        return self._first_seq + len(self._items)
+
+    @property
+    def buffered(self) -> int:
+        """How many items the feed holds."""
+        return len(self._items)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the feed reads no more: the workflow ended, or the feed failed or stopped."""
+        return self._ended or self._error is not None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the workflow ended and the feed holds or has passed on its last item."""
+        return self._ended
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the feed stopped reading before the workflow ended, if it did."""
+        return self._error
+
+    @property
+    def poll_stats(self) -> PollStats:
+        """Queries and long-polls made by the feed's one subscription."""
+        return self._stream.poll_stats
+
+    def position(self, offset: int) -> int | None:
+        """Return the sequence number of the first item at or after ``offset``.
+
+        Returns ``None`` when ``offset`` is older than :attr:`low`: items the connection
+        needs may be gone from the buffer. A sequence number equal to :attr:`next_seq` means
+        the connection waits for the next item.
+        """
+        if offset < self._low:
+            return None
+        index = bisect.bisect_left(self._items, offset, key=_offset_of)
+        return self._first_seq + index
+
+    def item(self, seq: int) -> WorkflowStreamItem[Any]:
+        """Return the held item with sequence number ``seq`` (``first_seq <= seq < next_seq``)."""
+        return self._items[seq - self._first_seq]
+
+    async def wait_past(self, seq: int) -> None:
+        """Return once the item ``seq`` is held or the feed has finished."""
+        while seq >= self.next_seq and not self.finished:
+            # No await between the check and taking the event, and every change sets the
+            # current event before replacing it: no wake-up can be missed.
+            await self._moved.wait()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start following the stream in a background task."""
+        if self._task is None:
+            self._task = asyncio.create_task(
+                self._follow(), name=f"wstream-sse-feed:{self.workflow_id}"
+            )
+
+    def add_done_callback(self, callback: Callable[[Feed], None]) -> None:
+        """Call ``callback(feed)`` once the feed has stopped reading, however it stopped."""
+        if self._task is None:
+            raise RuntimeError(f"feed of workflow {self.workflow_id!r} was never started")
+        self._task.add_done_callback(lambda _: callback(self))
+
+    def stop(self) -> None:
+        """Stop reading (the last connection left); the task ends at its next await."""
+        for task in (self._task, self._end_offset):
+            if task is not None and not task.done():
+                task.cancel()
+
+    async def end_offset(self) -> int:
+        """Return the stream's end offset, asked once for every connection of the feed."""
+        if self._end_offset is None:
+            self._end_offset = asyncio.ensure_future(self._stream.get_offset())
+        # Shielded: one connection giving up on the answer must not cancel it for the others.
+        return await asyncio.shield(self._end_offset)
+
+    async def _follow(self) -> None:
+        items = self._stream.subscribe(
+            list(self.topics), self._low, poll_cooldown=self._poll_cooldown
+        )
+        try:
+            async for item in items:
+                self._items.append(item)
+                if len(self._items) > self._capacity:
+                    dropped = self._items.popleft()
+                    self._first_seq += 1
+                    self._low = dropped.offset + 1
+                self._wake()
+            self._ended = True
+        except asyncio.CancelledError:
+            self._error = FeedStopped(
+                f"the shared feed of workflow {self.workflow_id!r} was stopped"
+            )
+            raise
+        except Exception as error:
+            logger.warning("shared feed of workflow %r failed: %s", self.workflow_id, error)
+            self._error = error
+        finally:
+            self._wake()
+            with contextlib.suppress(Exception):
+                await items.aclose()  # type: ignore[attr-defined]
+
+    def _wake(self) -> None:
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+
+def _offset_of(item: WorkflowStreamItem[Any]) -> int:
+    return item.offset
