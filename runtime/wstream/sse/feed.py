@@ -147,9 +147,19 @@ class Feed:
 
     def stop(self) -> None:
         """Stop reading (the last connection left); the task ends at its next await."""
+        self._stopped()
         for task in (self._task, self._end_offset):
             if task is not None and not task.done():
                 task.cancel()
+
+    def _stopped(self) -> None:
+        # Marked here and not only in the task: a task cancelled before it ever ran never
+        # gets to its own exception handler.
+        if not self.finished:
+            self._error = FeedStopped(
+                f"the shared feed of workflow {self.workflow_id!r} was stopped"
+            )
+            self._wake()
 
     async def end_offset(self) -> int:
         """Return the stream's end offset, asked once for every connection of the feed."""
@@ -172,9 +182,7 @@ class Feed:
                 self._wake()
             self._ended = True
         except asyncio.CancelledError:
-            self._error = FeedStopped(
-                f"the shared feed of workflow {self.workflow_id!r} was stopped"
-            )
+            self._stopped()
             raise
         except Exception as error:
             logger.warning("shared feed of workflow %r failed: %s", self.workflow_id, error)
