@@ -57,13 +57,15 @@ class SharedConnection:
         self._feed: Feed | None = None
 
     async def end_offset(self) -> int:
-        """Return the stream's end offset for the end frame, asked once per feed."""
+        """Return the stream's end offset for the end frame, as its feed read it once.
+
+        Raises:
+            LookupError: the offset is unknown; the end frame then carries the offset after
+                the connection's last item.
+        """
         if self._feed is None:
-            raise RuntimeError(
-                f"connection to workflow {self._workflow_id!r} asked for the end offset "
-                "before reading any item"
-            )
-        return await self._feed.end_offset()
+            raise LookupError(f"connection to workflow {self._workflow_id!r} never started")
+        return self._feed.end_offset()
 
     async def items(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         """Yield the connection's items in offset order until the workflow's end."""

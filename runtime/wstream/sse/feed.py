@@ -19,6 +19,9 @@ from wstream.poller import PollStats
 
 logger = logging.getLogger(__name__)
 
+#: How long the feed waits for the end offset of a workflow that ended.
+_END_OFFSET_TIMEOUT_SECONDS = 5.0
+
 
 class FeedStopped(RuntimeError):
     """The feed was stopped while a connection still read from it (the app is shutting down)."""
@@ -63,7 +66,8 @@ class Feed:
         self._ended = False
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
-        self._end_offset: asyncio.Task[int] | None = None
+        self._on_finish: Callable[[Feed], None] | None = None
+        self._end_offset: int | None = None
 
     # -- state read by connections and the registry ----------------------------------------
 
@@ -132,41 +136,37 @@ class Feed:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start following the stream in a background task."""
-        if self._task is None:
-            self._task = asyncio.create_task(
-                self._follow(), name=f"wstream-sse-feed:{self.workflow_id}"
-            )
+    def start(self, on_finish: Callable[[Feed], None]) -> None:
+        """Start following the stream in a background task.
 
-    def add_done_callback(self, callback: Callable[[Feed], None]) -> None:
-        """Call ``callback(feed)`` once the feed has stopped reading, however it stopped."""
-        if self._task is None:
-            raise RuntimeError(f"feed of workflow {self.workflow_id!r} was never started")
-        self._task.add_done_callback(lambda _: callback(self))
+        Args:
+            on_finish: Called with the feed as soon as it reads no more (the workflow ended,
+                the feed failed, or it was stopped), before any connection learns of it.
+        """
+        if self._task is not None:
+            raise RuntimeError(f"feed of workflow {self.workflow_id!r} is already started")
+        self._on_finish = on_finish
+        self._task = asyncio.create_task(
+            self._follow(), name=f"wstream-sse-feed:{self.workflow_id}"
+        )
 
     def stop(self) -> None:
         """Stop reading (the last connection left); the task ends at its next await."""
-        self._stopped()
-        for task in (self._task, self._end_offset):
-            if task is not None and not task.done():
-                task.cancel()
-
-    def _stopped(self) -> None:
         # Marked here and not only in the task: a task cancelled before it ever ran never
         # gets to its own exception handler.
-        if not self.finished:
-            self._error = FeedStopped(
-                f"the shared feed of workflow {self.workflow_id!r} was stopped"
-            )
-            self._wake()
+        self._finish(FeedStopped(f"the shared feed of workflow {self.workflow_id!r} was stopped"))
+        if self._task is not None:
+            self._task.cancel()
 
-    async def end_offset(self) -> int:
-        """Return the stream's end offset, asked once for every connection of the feed."""
+    def end_offset(self) -> int:
+        """Return the stream's end offset, asked once by the feed when the workflow ended.
+
+        Raises:
+            LookupError: the workflow has not ended, or its end offset could not be read.
+        """
         if self._end_offset is None:
-            self._end_offset = asyncio.ensure_future(self._stream.get_offset())
-        # Shielded: one connection giving up on the answer must not cancel it for the others.
-        return await asyncio.shield(self._end_offset)
+            raise LookupError(f"end offset of workflow {self.workflow_id!r} is unknown")
+        return self._end_offset
 
     async def _follow(self) -> None:
         items = self._stream.subscribe(
@@ -180,17 +180,35 @@ class Feed:
                     self._first_seq += 1
                     self._low = dropped.offset + 1
                 self._wake()
-            self._ended = True
+            # Asked once here rather than by every connection for its end frame: queries
+            # on a closed workflow make its worker replay the history.
+            try:
+                self._end_offset = await asyncio.wait_for(
+                    self._stream.get_offset(), _END_OFFSET_TIMEOUT_SECONDS
+                )
+            except Exception as error:
+                logger.info(
+                    "workflow %r ended; end offset unavailable: %s", self.workflow_id, error
+                )
+            self._finish(None)
         except asyncio.CancelledError:
-            self._stopped()
+            self._finish(FeedStopped(f"the shared feed of workflow {self.workflow_id!r} stopped"))
             raise
         except Exception as error:
             logger.warning("shared feed of workflow %r failed: %s", self.workflow_id, error)
-            self._error = error
+            self._finish(error)
         finally:
-            self._wake()
             with contextlib.suppress(Exception):
                 await items.aclose()  # type: ignore[attr-defined]
+
+    def _finish(self, error: BaseException | None) -> None:
+        if self.finished:
+            return
+        self._ended = error is None
+        self._error = error
+        self._wake()
+        if self._on_finish is not None:
+            self._on_finish(self)
 
     def _wake(self) -> None:
         moved, self._moved = self._moved, asyncio.Event()

@@ -126,8 +126,7 @@ class FeedRegistry:
                 poll_cooldown=self._poll_cooldown,
             )
             self._feeds[key] = feed
-            feed.start()
-            feed.add_done_callback(self._forget)
+            feed.start(on_finish=self._forget)
             self._count(feeds_started=1)
         feed.connections += 1
         return feed
@@ -136,8 +135,7 @@ class FeedRegistry:
         """Drop one connection of ``feed``; the last one stops it."""
         feed.connections -= 1
         if feed.connections <= 0:
-            self._forget(feed)
-            feed.stop()
+            feed.stop()  # finishes it, which forgets it
 
     def count_catch_up(self, queries: int) -> None:
         """Count one catch-up of a connection and the queries it made."""
