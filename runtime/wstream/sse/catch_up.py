@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: Longest pause between retries of a query the server could not take (e.g. a full buffer).
 _MAX_RETRY_DELAY_SECONDS = 2.0
+#: Deadline of one poll query. A query that reaches the worker as the run closes (completion
+#: or continue-as-new) can go unanswered; past the deadline it is sent again.
+_QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class CatchUp:
@@ -102,7 +106,9 @@ class CatchUp:
             handle = self._client.get_workflow_handle(self._workflow_id)
             try:
                 with stream_errors(self._workflow_id):
-                    raw = await handle.query(POLL_HANDLER, request, result_type=RawValue)
+                    raw = await handle.query(
+                        POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
+                    )
             except RPCError as error:
                 if not is_retryable(error):
                     raise

@@ -23,6 +23,10 @@ from wstream.sse.connection import SharedConnection
 from wstream.sse.feed import Feed, FeedStopped
 
 QUICK = timedelta(milliseconds=20)
+#: How long a response may take to end after the workflow did. A poll query that reaches the
+#: worker just as the run completes can go unanswered until the server's 30 s query deadline
+#: (the subscription then retries), so the bound stays above that.
+END_WAIT = 60.0
 TOPICS = "abc"
 
 
@@ -108,7 +112,7 @@ async def test_twenty_connections_share_one_feed_until_the_workflow_ends(
         )
         assert feed.buffered == 100
         await handle.signal(HostWorkflow.finish_now)
-        texts = await asyncio.gather(*(reader.to_end() for reader in readers))
+        texts = await asyncio.gather(*(reader.to_end(END_WAIT) for reader in readers))
     for text in texts:
         assert text == frames_of(range(100)) + end_frame(100)
     # One subscription served all twenty: no connection read on its own.
@@ -223,7 +227,7 @@ async def test_two_topic_filters_make_two_feeds_each_with_exactly_its_topics(
         }
         await publish(client, handle.id, range(30))
         await handle.signal(HostWorkflow.finish_now)
-        texts = await asyncio.gather(*(reader.to_end() for reader in readers))
+        texts = await asyncio.gather(*(reader.to_end(END_WAIT) for reader in readers))
     only_a = frames_of(i for i in range(30) if topic_of(i) == "a")
     b_and_c = frames_of(i for i in range(30) if topic_of(i) != "a")
     assert texts == [only_a + end_frame(30)] * 2 + [b_and_c + end_frame(30)] * 2
@@ -268,7 +272,7 @@ async def test_sharing_off_keeps_one_subscription_per_connection(
         await until(lambda: registry.stats.own_subscriptions == 3)
         await publish(client, handle.id, range(10))
         await handle.signal(HostWorkflow.finish_now)
-        texts = await asyncio.gather(*(reader.to_end() for reader in readers))
+        texts = await asyncio.gather(*(reader.to_end(END_WAIT) for reader in readers))
         assert registry.feeds() == []
     assert texts == [frames_of(range(10)) + end_frame(10)] * 3
     assert registry.stats.feeds_started == 0
