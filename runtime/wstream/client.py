@@ -14,7 +14,7 @@ from typing import Any, TypeVar, overload
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from typing_extensions import Self
 
 from wstream import limits
@@ -24,7 +24,7 @@ from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.poller import Poller, PollStats
-from wstream.publisher import Publisher, is_retryable
+from wstream.publisher import Publisher
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.wire import OFFSET_QUERY, encode_payload
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_INTERVAL = timedelta(seconds=2)
 DEFAULT_MAX_RETRY_DURATION = timedelta(seconds=600)
+#: Failures after which an offset query is worth asking again: the server is away or busy.
+_OFFSET_RETRY_STATUS = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED})
 
 
 class WorkflowStreamClient:
@@ -216,8 +218,9 @@ class WorkflowStreamClient:
     async def get_offset(self) -> int:
         """Return the stream's end offset: base offset plus retained log length.
 
-        Retryable RPC failures (a server restarting, a full query buffer) are retried for
-        up to ``max_retry_duration``, as publishing is.
+        A server that is restarting (``UNAVAILABLE``) or whose query buffer is full
+        (``RESOURCE_EXHAUSTED``) is asked again for up to ``max_retry_duration``, as
+        publishing is; a query nobody answers (no worker) fails at the server's deadline.
 
         Raises:
             StreamNotFoundError: no such workflow, or it hosts no stream.
@@ -230,7 +233,7 @@ class WorkflowStreamClient:
                 with stream_errors(self._handle.id):
                     return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
             except RPCError as error:
-                if not is_retryable(error) or time.monotonic() + delay > deadline:
+                if error.status not in _OFFSET_RETRY_STATUS or time.monotonic() + delay > deadline:
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
