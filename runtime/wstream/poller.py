@@ -54,6 +54,9 @@ _IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
 #: After the workflow turned a long-poll away as busy, query for this long before asking again.
 _BUSY_BACKOFF_SECONDS = 10.0
 _STATUS_CHECK_SECONDS = 1.0
+#: A poll query in flight when a run closes can go unanswered until the server's 30 s
+#: deadline; give up sooner and ask again (the retry reaches the next run or the closed one).
+_QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 @dataclass
@@ -210,7 +213,9 @@ class Poller:
             self._stats.queries += 1
             try:
                 with stream_errors(self._handle().id):
-                    raw = await self._handle().query(POLL_HANDLER, request, result_type=RawValue)
+                    raw = await self._handle().query(
+                        POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
+                    )
                 return _parse(raw)
             except RPCError as error:
                 if not is_retryable(error):
@@ -241,7 +246,15 @@ class Poller:
             elif isinstance(cause, ApplicationError) and cause.type == STREAM_DRAINING:
                 await asyncio.sleep(self._cooldown)
             elif not (isinstance(cause, ApplicationError) and cause.type == TRUNCATED_OFFSET):
-                raise
+                # The long-poll only says when to query; whatever failed it (a worker that
+                # lost the update across a server restart, say), the query loop carries on
+                # and reports what is really wrong.
+                logger.warning(
+                    "workflow stream %s: long-poll update failed (%s); polling by query",
+                    self._handle().id,
+                    cause or error,
+                )
+                self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
             return None
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             # Too many updates in flight, the run closed under us, or a network blip: the
