@@ -11,7 +11,7 @@ from wstream.errors import (
     WorkflowStreamError,
 )
 from wstream.item import WorkflowStreamItem
-from wstream.poller import PollStats
+from wstream.pages import PollStats
 from wstream.stream import WorkflowStream
 from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
 from wstream.typed import ClientOptions, TypedStreamClient, TypedWorkflowStream

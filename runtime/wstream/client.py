@@ -23,7 +23,8 @@ from wstream.bindings import TopicBindings
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.poller import Poller, PollStats
+from wstream.pages import PollStats
+from wstream.poller import Poller
 from wstream.publisher import Publisher
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.wire import OFFSET_QUERY, encode_payload

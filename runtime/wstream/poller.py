@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -23,16 +20,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from wstream.codec import PayloadCodec
-from wstream.errors import (
-    POLLERS_BUSY,
-    STREAM_DRAINING,
-    TRUNCATED_OFFSET,
-    ItemDecodeError,
-    stream_errors,
-)
+from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stream_errors
 from wstream.item import WorkflowStreamItem
+from wstream.pages import Page, PageReader, PollStats, parse_page
 from wstream.publisher import is_retryable
-from wstream.wire import POLL_HANDLER, PollInput, decode_payload
+from wstream.wire import POLL_HANDLER, PollInput
 
 logger = logging.getLogger(__name__)
 
@@ -54,36 +46,6 @@ _IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
 #: After the workflow turned a long-poll away as busy, query for this long before asking again.
 _BUSY_BACKOFF_SECONDS = 10.0
 _STATUS_CHECK_SECONDS = 1.0
-#: A poll query in flight when a run closes can go unanswered until the server's 30 s
-#: deadline; give up sooner and ask again (the retry reaches the next run or the closed one).
-_QUERY_TIMEOUT = timedelta(seconds=10)
-
-
-@dataclass
-class PollStats:
-    """Counters of one client's subscriptions, for logs and tests."""
-
-    queries: int = 0
-    long_polls: int = 0
-    items_skipped: int = 0
-
-
-@dataclass
-class _Page:
-    items: list[dict[str, Any]]
-    next_offset: int
-    more_ready: bool
-    base_offset: int | None
-
-
-def _parse(raw: RawValue) -> _Page:
-    body = json.loads(raw.payload.data)
-    return _Page(
-        body.get("items") or [],
-        int(body.get("next_offset", 0)),
-        bool(body.get("more_ready", False)),
-        body.get("base_offset"),
-    )
 
 
 class Poller:
@@ -108,11 +70,26 @@ class Poller:
         """Set up one subscription; ``handle`` returns the handle of the latest run."""
         self._handle = handle
         self._topics = topics
-        self.offset = from_offset
-        self._codec_for_topic = codec_for_topic
         self._cooldown = max(poll_cooldown.total_seconds(), 0.001)
         self._stats = stats
+        self._pages = PageReader(
+            handle,
+            topics=topics,
+            from_offset=from_offset,
+            codec_for_topic=codec_for_topic,
+            poll_cooldown=self._cooldown,
+            stats=stats,
+        )
         self._long_poll_allowed_at = 0.0
+
+    @property
+    def offset(self) -> int:
+        """The next offset to read: every item of the subscription before it was yielded."""
+        return self._pages.offset
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._pages.offset = value
 
     async def items(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         """Yield items in offset order until the workflow has ended and all are read."""
@@ -123,11 +100,11 @@ class Poller:
             # Polls start on a fixed cadence: the query's own round trip and the consumer's
             # time between items count toward the cooldown instead of adding to it.
             started = time.monotonic()
-            page = await self._query()
+            page = await self._pages.query()
             # A slow answer means the workflow's worker is congested (many subscribers):
             # wait at least as long as it took, so the load adapts to what the worker serves.
             congestion = time.monotonic() - started
-            for item in self._decode(page):
+            for item in self._pages.decode(page):
                 yield item
             if page.items or page.next_offset > self.offset:
                 self.offset = max(self.offset, page.next_offset)
@@ -152,7 +129,7 @@ class Poller:
             ):
                 landed = await self._long_poll()
                 if landed is not None:
-                    for item in self._decode(landed):
+                    for item in self._pages.decode(landed):
                         yield item
                     if landed.items:
                         self.offset = max(self.offset, landed.next_offset)
@@ -166,62 +143,12 @@ class Poller:
 
     async def _drain(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         while True:
-            page = await self._query()
-            for item in self._decode(page):
+            page = await self._pages.query()
+            for item in self._pages.decode(page):
                 yield item
             self.offset = max(self.offset, page.next_offset)
             if not page.more_ready:
                 return
-
-    def _decode(self, page: _Page) -> list[WorkflowStreamItem[Any]]:
-        if page.base_offset is not None and self.offset < page.base_offset:
-            skipped = page.base_offset - self.offset
-            if self.offset > 0:
-                self._stats.items_skipped += skipped
-                logger.warning(
-                    "workflow stream %s: offset %d was truncated; skipped %d items and "
-                    "resumed at offset %d",
-                    self._handle().id,
-                    self.offset,
-                    skipped,
-                    page.base_offset,
-                )
-            self.offset = page.base_offset
-        decoded: list[WorkflowStreamItem[Any]] = []
-        for wire in page.items:
-            offset = int(wire["offset"])
-            if offset < self.offset:
-                continue  # already yielded (an official workflow may resend a page)
-            topic = wire["topic"]
-            payload = decode_payload(wire["data"])
-            decoded.append(
-                WorkflowStreamItem(topic, self._decode_one(topic, offset, payload), offset)
-            )
-            self.offset = offset + 1
-        return decoded
-
-    def _decode_one(self, topic: str, offset: int, payload: Payload) -> Any:
-        try:
-            return self._codec_for_topic(topic).decode(payload)
-        except Exception as error:
-            raise ItemDecodeError(topic, offset, payload, error) from error
-
-    async def _query(self) -> _Page:
-        request = PollInput(topics=self._topics, from_offset=self.offset)
-        delay = self._cooldown
-        while True:
-            self._stats.queries += 1
-            try:
-                with stream_errors(self._handle().id):
-                    raw = await self._handle().query(
-                        POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
-                    )
-                return _parse(raw)
-            except RPCError as error:
-                if not is_retryable(error):
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
 
     async def _ended(self) -> bool:
         try:
@@ -233,7 +160,7 @@ class Poller:
             raise
         return description.status in _TERMINAL
 
-    async def _long_poll(self) -> _Page | None:
+    async def _long_poll(self) -> Page | None:
         """Park on the poll update until the stream moves; None when it should not be used."""
         request = PollInput(topics=self._topics, from_offset=self.offset, notify_only=True)
         self._stats.long_polls += 1
@@ -262,6 +189,6 @@ class Poller:
             logger.debug("long-poll update ended: %s", error)
             self._long_poll_allowed_at = time.monotonic() + self._cooldown * 10
             return None
-        page = _parse(raw)
+        page = parse_page(raw, self._handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.
         return page if page.items else None

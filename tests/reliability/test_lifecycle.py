@@ -183,7 +183,7 @@ async def test_retry_deadline_drops_only_the_late_batch(
 async def test_truncation_while_a_subscriber_lags(
     client: Client, worker: Worker, task_queue: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="wstream.poller")
+    caplog.set_level(logging.WARNING, logger="wstream.pages")
     handle = await start_host(client, task_queue)
     publisher = WorkflowStreamClient.create(client, handle.id, max_batch_size=100)
     tally = Tally("7 truncation while a subscriber lags")
@@ -222,7 +222,7 @@ async def test_truncation_while_a_subscriber_lags(
         "(poll_stats.items_skipped and the log)",
     )
     assert skipped == 800 - 300
-    warnings = [r.getMessage() for r in caplog.records if r.name == "wstream.poller"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "wstream.pages"]
     assert any(
         "offset 300 was truncated; skipped 500 items and resumed at offset 800" in m
         for m in warnings

@@ -136,6 +136,21 @@ class NoStreamWorkflow:
 
 
 @workflow.defn
+class GarbledPollWorkflow:
+    """A foreign workflow whose poll query answers with a JSON list, not a page."""
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.run
+    async def run(self) -> None:
+        self.finish = False
+        workflow.set_query_handler("__temporal_workflow_stream_poll", lambda _request: [1, 2])
+        await workflow.wait_condition(lambda: self.finish)
+
+
+@workflow.defn
 class MisplacedStreamWorkflow:
     """Constructs streams where it must not, and reports the errors it got."""
 
@@ -229,6 +244,7 @@ ALL_WORKFLOWS = [
     HostWorkflow,
     OfficialHostWorkflow,
     NoStreamWorkflow,
+    GarbledPollWorkflow,
     MisplacedStreamWorkflow,
     LateStreamWorkflow,
     SuggestionWorkflow,

@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from wstream.client import WorkflowStreamClient
 from wstream.item import WorkflowStreamItem
-from wstream.poller import PollStats
+from wstream.pages import PollStats
 
 logger = logging.getLogger(__name__)
 
