@@ -12,13 +12,17 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowHandle
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
 from wstream.batcher import Batcher, BufferedItem
-from wstream.errors import stream_errors
-from wstream.wire import PUBLISH_SIGNAL
+from wstream.errors import StreamNotFoundError, stream_errors
+from wstream.wire import OFFSET_QUERY, PUBLISH_SIGNAL
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,9 @@ RETRYABLE_STATUS: frozenset[RPCStatusCode] = frozenset(
     }
 )
 _FIRST_BACKOFF_SECONDS = 0.05
+#: Deadline of the query that checks, before the first batch, that the workflow hosts a
+#: stream. Short: with no worker running nobody answers it, and publishing must go on then.
+_STREAM_CHECK_TIMEOUT = timedelta(seconds=2)
 _MAX_BACKOFF_SECONDS = 2.0
 
 
@@ -92,6 +99,7 @@ class Publisher:
         self.retries = 0
         self.room = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._stream_checked = False
 
     def _envelope(self, sequence: int, items: list[BufferedItem]) -> Payload:
         body = {
@@ -118,15 +126,42 @@ class Publisher:
         Raises:
             TimeoutError: a batch could not be sent within ``max_retry_duration``; it is
                 dropped, and the next batch takes a fresh sequence.
-            StreamNotFoundError: the workflow does not exist or has already closed.
+            StreamNotFoundError: the workflow does not exist, has already closed, or hosts
+                no stream; in the last case nothing was sent and every item stays buffered.
             RPCError: a non-retryable failure; the batch stays pending for the next flush.
         """
         async with self._lock:
+            if self.settled_total < target:
+                await self._check_stream()
             while self.settled_total < target:
                 batch = self._next_pending()
                 if batch is None:
                     return
                 await self._send(batch)
+
+    async def _check_stream(self) -> None:
+        """Refuse to publish to a workflow that exists but hosts no stream.
+
+        The server accepts signals to any running workflow, and one without the publish
+        handler would keep them unread: the items would be lost without a word. One offset
+        query before the first batch tells; when it cannot (no worker answering, server
+        away) the batch goes out as usual.
+        """
+        if self._stream_checked:
+            return
+        try:
+            with stream_errors(self.handle.id):
+                await self.handle.query(
+                    OFFSET_QUERY, result_type=RawValue, rpc_timeout=_STREAM_CHECK_TIMEOUT
+                )
+        except StreamNotFoundError as error:
+            unsent = self.batcher.accepted_total - self.settled_total
+            raise StreamNotFoundError(
+                f"{error}; nothing was sent, the {unsent:,} items published stay buffered"
+            ) from error
+        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+            logger.debug("workflow stream %s: stream check undecided: %s", self.handle.id, error)
+        self._stream_checked = True
 
     async def _send(self, batch: PendingBatch) -> None:
         delay = _FIRST_BACKOFF_SECONDS

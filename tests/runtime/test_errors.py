@@ -38,6 +38,35 @@ async def test_workflow_without_a_stream_is_a_clear_error(
     await handle.signal(NoStreamWorkflow.finish_now)
 
 
+async def test_publishing_to_a_workflow_without_a_stream_sends_nothing_and_keeps_the_items(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await client.start_workflow(
+        NoStreamWorkflow.run, id=f"nostream-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    stream = WorkflowStreamClient.create(client, handle.id)
+    events = stream.topic("events", type=Event)
+    events.publish(Event(name="a", n=1))
+    events.publish(Event(name="b", n=2))
+    expected = rf"workflow '{handle.id}' hosts no workflow stream.*nothing was sent, the 2 items"
+    with pytest.raises(StreamNotFoundError, match=expected):
+        await stream.flush()
+    assert stream.buffered == 2
+    with pytest.raises(StreamNotFoundError, match="the 3 items published stay buffered"):
+        async with stream:
+            events.publish(Event(name="c", n=3))
+    assert stream.buffered == 3
+    await handle.signal(NoStreamWorkflow.finish_now)
+    await handle.result()
+    history = await handle.fetch_history()
+    signals = [
+        event.workflow_execution_signaled_event_attributes.signal_name
+        for event in history.events
+        if event.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signals == ["finish_now"]
+
+
 async def test_item_that_does_not_decode_names_topic_and_offset(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
