@@ -31,7 +31,7 @@ lint:
 	$(RUN) ruff format --check .
 
 typecheck:
-	$(RUN) mypy --strict runtime/wstream generator/wstream_gen $(wildcard generated/*/)
+	$(RUN) mypy --strict runtime/wstream generator/wstream_gen $(wildcard generated/*/) benchmarks
 
 drift:
 	@if [ -e generator/wstream_gen/cli.py ]; then $(RUN) wstream-gen --check --out generated $(GENERATED_FROM); fi

@@ -109,7 +109,7 @@ def summarize(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str
             elif ratio is None:
                 met = False
             else:
-                met = ratio >= row.bound if row.op == "ge" else ratio <= row.bound  # type: ignore[operator]
+                met = ratio >= row.bound if row.op == "ge" else ratio <= row.bound
             entry["met"] = met
         summary.append(entry)
     return summary

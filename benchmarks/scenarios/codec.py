@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
 from wstream import ModelCodec
@@ -39,16 +41,18 @@ def _per_item_us(fn: Any, arg: Any, n: int) -> float:
 def run(impl_name: str, n: int) -> dict[str, Any]:
     """One repetition for ``wstream`` or ``official`` (the converter path)."""
     model, value = _model()
+    encode: Callable[[Any], Payload]
+    decode: Callable[[Payload], Any]
     if impl_name == "wstream":
         codec = ModelCodec(model)
         encode, decode = codec.encode, codec.decode
     else:
         converter = DataConverter.default.payload_converter
 
-        def encode(v: Any) -> Any:
+        def encode(v: Any) -> Payload:
             return converter.to_payloads([v])[0]
 
-        def decode(p: Any) -> Any:
+        def decode(p: Payload) -> Any:
             return converter.from_payload(p, model)
 
     payload = encode(value)
