@@ -161,6 +161,13 @@ class Publisher:
             ) from error
         except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
             logger.debug("workflow stream %s: stream check undecided: %s", self.handle.id, error)
+            if not (
+                isinstance(error, RPCError) and error.status == RPCStatusCode.DEADLINE_EXCEEDED
+            ):
+                # A quick refusal (server away, first workflow task not done yet) costs
+                # little: ask again before the next batch. Silence (no worker) would cost the
+                # deadline every time, so after one the batches go out unchecked.
+                return
         self._stream_checked = True
 
     async def _send(self, batch: PendingBatch) -> None:
