@@ -23,7 +23,7 @@ from wstream.bindings import TopicBindings
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.pages import PollStats
+from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
 from wstream.publisher import Publisher
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
@@ -392,15 +392,15 @@ class WorkflowStreamClient:
 
         if from_offset < 0:
             raise ValueError(f"from_offset must not be negative, got {from_offset}")
-        poller = Poller(
+        pages = PageReader(
             self._latest_handle,
             topics=topics,
             from_offset=from_offset,
             codec_for_topic=codec_for_topic,
-            poll_cooldown=poll_cooldown,
+            poll_cooldown=poll_cooldown.total_seconds(),
             stats=self.poll_stats,
         )
-        return poller.items()
+        return Poller(pages).items()
 
     def _latest_handle(self) -> WorkflowHandle[Any, Any]:
         """The handle polls go to: the chain's latest run when the client is known."""

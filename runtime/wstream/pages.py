@@ -89,17 +89,18 @@ class PageReader:
     ) -> None:
         """Read ``topics`` from ``from_offset``; ``handle`` returns the handle of the latest run."""
         self.handle = handle
-        self._topics = topics
+        self.topics = topics
         #: The next offset to read: every item of the filter before it has been decoded.
         self.offset = from_offset
         self._codec_for_topic = codec_for_topic
-        self._cooldown = poll_cooldown
+        #: Seconds between polls while items flow; the first pause before a retry.
+        self.cooldown = max(poll_cooldown, 0.001)
         self.stats = stats
 
     async def query(self) -> Page:
         """Return the page at :attr:`offset`, retrying what the server could not take."""
-        request = PollInput(topics=self._topics, from_offset=self.offset)
-        delay = self._cooldown
+        request = PollInput(topics=self.topics, from_offset=self.offset)
+        delay = self.cooldown
         while True:
             self.stats.queries += 1
             handle = self.handle()

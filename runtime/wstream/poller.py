@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
 from temporalio.client import (
     WorkflowExecutionStatus,
-    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -19,10 +17,9 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from wstream.codec import PayloadCodec
 from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.pages import Page, PageReader, PollStats, parse_page
+from wstream.pages import Page, PageReader, parse_page
 from wstream.publisher import is_retryable
 from wstream.wire import POLL_HANDLER, PollInput
 
@@ -57,29 +54,11 @@ class Poller:
     for the new end offset only), so history cost does not grow with the subscribers.
     """
 
-    def __init__(
-        self,
-        handle: Callable[[], WorkflowHandle[Any, Any]],
-        *,
-        topics: list[str],
-        from_offset: int,
-        codec_for_topic: Callable[[str], PayloadCodec[Any]],
-        poll_cooldown: timedelta,
-        stats: PollStats,
-    ) -> None:
-        """Set up one subscription; ``handle`` returns the handle of the latest run."""
-        self._handle = handle
-        self._topics = topics
-        self._cooldown = max(poll_cooldown.total_seconds(), 0.001)
-        self._stats = stats
-        self._pages = PageReader(
-            handle,
-            topics=topics,
-            from_offset=from_offset,
-            codec_for_topic=codec_for_topic,
-            poll_cooldown=self._cooldown,
-            stats=stats,
-        )
+    def __init__(self, pages: PageReader) -> None:
+        """Follow the subscription ``pages`` reads, from its offset on."""
+        self._pages = pages
+        self._cooldown = pages.cooldown
+        self._stats = pages.stats
         self._long_poll_allowed_at = 0.0
 
     @property
@@ -152,8 +131,8 @@ class Poller:
 
     async def _ended(self) -> bool:
         try:
-            with stream_errors(self._handle().id):
-                description = await self._handle().describe()
+            with stream_errors(self._pages.handle().id):
+                description = await self._pages.handle().describe()
         except RPCError as error:
             if is_retryable(error):
                 return False
@@ -162,10 +141,12 @@ class Poller:
 
     async def _long_poll(self) -> Page | None:
         """Park on the poll update until the stream moves; None when it should not be used."""
-        request = PollInput(topics=self._topics, from_offset=self.offset, notify_only=True)
+        request = PollInput(topics=self._pages.topics, from_offset=self.offset, notify_only=True)
         self._stats.long_polls += 1
         try:
-            raw = await self._handle().execute_update(POLL_HANDLER, request, result_type=RawValue)
+            raw = await self._pages.handle().execute_update(
+                POLL_HANDLER, request, result_type=RawValue
+            )
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == POLLERS_BUSY:
@@ -178,7 +159,7 @@ class Poller:
                 # and reports what is really wrong.
                 logger.warning(
                     "workflow stream %s: long-poll update failed (%s); polling by query",
-                    self._handle().id,
+                    self._pages.handle().id,
                     cause or error,
                 )
                 self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
@@ -189,6 +170,6 @@ class Poller:
             logger.debug("long-poll update ended: %s", error)
             self._long_poll_allowed_at = time.monotonic() + self._cooldown * 10
             return None
-        page = parse_page(raw, self._handle().id)
+        page = parse_page(raw, self._pages.handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.
         return page if page.items else None
