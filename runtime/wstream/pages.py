@@ -117,7 +117,7 @@ class PageReader:
                 delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
 
     def decode(self, page: Page) -> list[WorkflowStreamItem[Any]]:
-        """Decode the page's items not read yet and move :attr:`offset` past the last one.
+        """Decode the page's items not read yet and move :attr:`offset` past the page.
 
         Raises:
             ItemDecodeError: an item does not decode; it names the topic and offset.
@@ -135,6 +135,8 @@ class PageReader:
                 WorkflowStreamItem(topic, self._decode_one(topic, offset, payload), offset)
             )
             self.offset = offset + 1
+        # Past the items the topic filter left out, too.
+        self.offset = max(self.offset, page.next_offset)
         return decoded
 
     def _skip_to(self, base_offset: int) -> None:

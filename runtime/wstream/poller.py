@@ -57,23 +57,12 @@ class Poller:
     def __init__(self, pages: PageReader) -> None:
         """Follow the subscription ``pages`` reads, from its offset on."""
         self._pages = pages
-        self._cooldown = pages.cooldown
-        self._stats = pages.stats
         self._long_poll_allowed_at = 0.0
-
-    @property
-    def offset(self) -> int:
-        """The next offset to read: every item of the subscription before it was yielded."""
-        return self._pages.offset
-
-    @offset.setter
-    def offset(self, value: int) -> None:
-        self._pages.offset = value
 
     async def items(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         """Yield items in offset order until the workflow has ended and all are read."""
         quiet_since: float | None = None
-        interval = self._cooldown
+        interval = self._pages.cooldown
         last_status_check = 0.0
         while True:
             # Polls start on a fixed cadence: the query's own round trip and the consumer's
@@ -85,14 +74,14 @@ class Poller:
             congestion = time.monotonic() - started
             for item in self._pages.decode(page):
                 yield item
-            if page.items or page.next_offset > self.offset:
-                self.offset = max(self.offset, page.next_offset)
             if page.more_ready:
                 continue
             if page.items:
                 quiet_since = None
-                interval = self._cooldown
-                await asyncio.sleep(max(congestion, started + self._cooldown - time.monotonic()))
+                interval = self._pages.cooldown
+                await asyncio.sleep(
+                    max(congestion, started + self._pages.cooldown - time.monotonic())
+                )
                 continue
             now = time.monotonic()
             quiet_since = quiet_since or now
@@ -110,10 +99,8 @@ class Poller:
                 if landed is not None:
                     for item in self._pages.decode(landed):
                         yield item
-                    if landed.items:
-                        self.offset = max(self.offset, landed.next_offset)
                     quiet_since = None
-                    interval = self._cooldown
+                    interval = self._pages.cooldown
                 continue
             await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
             if now - quiet_since >= _QUIET_BEFORE_BACKOFF_SECONDS:
@@ -125,7 +112,6 @@ class Poller:
             page = await self._pages.query()
             for item in self._pages.decode(page):
                 yield item
-            self.offset = max(self.offset, page.next_offset)
             if not page.more_ready:
                 return
 
@@ -141,8 +127,10 @@ class Poller:
 
     async def _long_poll(self) -> Page | None:
         """Park on the poll update until the stream moves; None when it should not be used."""
-        request = PollInput(topics=self._pages.topics, from_offset=self.offset, notify_only=True)
-        self._stats.long_polls += 1
+        request = PollInput(
+            topics=self._pages.topics, from_offset=self._pages.offset, notify_only=True
+        )
+        self._pages.stats.long_polls += 1
         try:
             raw = await self._pages.handle().execute_update(
                 POLL_HANDLER, request, result_type=RawValue
@@ -152,7 +140,7 @@ class Poller:
             if isinstance(cause, ApplicationError) and cause.type == POLLERS_BUSY:
                 self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
             elif isinstance(cause, ApplicationError) and cause.type == STREAM_DRAINING:
-                await asyncio.sleep(self._cooldown)
+                await asyncio.sleep(self._pages.cooldown)
             elif not (isinstance(cause, ApplicationError) and cause.type == TRUNCATED_OFFSET):
                 # The long-poll only says when to query; whatever failed it (a worker that
                 # lost the update across a server restart, say), the query loop carries on
@@ -168,7 +156,7 @@ class Poller:
             # Too many updates in flight, the run closed under us, or a network blip: the
             # query loop decides what happened.
             logger.debug("long-poll update ended: %s", error)
-            self._long_poll_allowed_at = time.monotonic() + self._cooldown * 10
+            self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
             return None
         page = parse_page(raw, self._pages.handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.

@@ -69,7 +69,7 @@ class CatchUp:
                 if self.cursor >= until():
                     return
             # Past a truncation, or past items outside the filter, nothing more is owed.
-            self.cursor = max(self._pages.offset, page.next_offset)
+            self.cursor = self._pages.offset
             if not page.more_ready and self.cursor < until():
                 # The feed has read past this answer's end: newer items are on their way.
                 await asyncio.sleep(self._cooldown)
