@@ -136,18 +136,13 @@ class NoStreamWorkflow:
 
 
 @workflow.defn
-class GarbledPollWorkflow:
+class GarbledPollWorkflow(NoStreamWorkflow):
     """A foreign workflow whose poll query answers with a JSON list, not a page."""
-
-    @workflow.signal
-    def finish_now(self) -> None:
-        self.finish = True
 
     @workflow.run
     async def run(self) -> None:
-        self.finish = False
         workflow.set_query_handler("__temporal_workflow_stream_poll", lambda _request: [1, 2])
-        await workflow.wait_condition(lambda: self.finish)
+        await super().run()
 
 
 @workflow.defn

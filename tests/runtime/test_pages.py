@@ -88,6 +88,7 @@ async def test_a_poll_answer_that_is_not_a_page_is_refused_naming_the_workflow(
     with pytest.raises(ValueError, match=rf"workflow '{workflow_id}' answered the poll with list"):
         await reader.query()
     await handle.signal(GarbledPollWorkflow.finish_now)
+    await handle.result()
 
 
 async def test_a_missing_workflow_is_an_error_not_a_retry(client: Client) -> None:
