@@ -14,6 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 TRUNCATED_OFFSET: str = "TruncatedOffset"
 #: ApplicationError type of a poll update rejected while the run prepares to continue-as-new.
 STREAM_DRAINING: str = "StreamDraining"
+#: ApplicationError type of a ``truncate`` whose offset lies outside the retained log.
+TRUNCATE_OUT_OF_RANGE: str = "TruncateOutOfRange"
 #: ApplicationError type of a wstream notify poll turned away because enough pollers wait.
 POLLERS_BUSY: str = "WorkflowStreamPollersBusy"
 

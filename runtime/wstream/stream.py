@@ -17,7 +17,13 @@ from temporalio.exceptions import ApplicationError
 from wstream import limits
 from wstream.bindings import TopicBindings
 from wstream.codec import PayloadCodec
-from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, StateTooLargeError
+from wstream.errors import (
+    POLLERS_BUSY,
+    STREAM_DRAINING,
+    TRUNCATE_OUT_OF_RANGE,
+    TRUNCATED_OFFSET,
+    StateTooLargeError,
+)
 from wstream.topic_handle import WorkflowTopicHandle
 from wstream.wire import (
     OFFSET_QUERY,
@@ -84,12 +90,14 @@ class WorkflowStream:
             )
         if workflow.get_signal_handler(PUBLISH_SIGNAL) is not None:
             raise RuntimeError(
-                "this workflow already hosts a WorkflowStream; construct it once, in @workflow.init"
+                "WorkflowStream is already registered on this workflow: it hosts one stream; "
+                "construct it once, in @workflow.init"
             )
         if not _called_from_workflow_init():
             raise RuntimeError(
-                "WorkflowStream must be constructed in the workflow's @workflow.init method "
-                "(its __init__), so its handlers exist before the first signal or poll arrives"
+                "WorkflowStream must be constructed directly from the workflow's @workflow.init "
+                "method (its __init__), so its handlers exist before the first signal or poll "
+                "arrives"
             )
         self._topics: list[str] = []
         self._data: list[str] = []
@@ -195,7 +203,7 @@ class WorkflowStream:
             raise ApplicationError(
                 f"cannot truncate the workflow stream to offset {up_to_offset}: valid offsets "
                 f"are {self._base_offset} to {self.end_offset}",
-                type="WorkflowStreamTruncateOutOfRange",
+                type=TRUNCATE_OUT_OF_RANGE,
                 non_retryable=True,
             )
         cut = up_to_offset - self._base_offset

@@ -36,12 +36,12 @@ async def test_constructing_twice_or_in_run_is_refused(
         MisplacedStreamWorkflow.run, id=f"misplaced-{uuid.uuid4().hex[:8]}", task_queue=task_queue
     )
     assert len(errors) == 2
-    assert "already hosts a WorkflowStream" in errors[0]
-    assert "already hosts a WorkflowStream" in errors[1]
+    assert "already registered" in errors[0]
+    assert "already registered" in errors[1]
     late = await client.execute_workflow(
         LateStreamWorkflow.run, id=f"late-{uuid.uuid4().hex[:8]}", task_queue=task_queue
     )
-    assert "must be constructed in the workflow's @workflow.init method" in late
+    assert "must be constructed directly from the workflow's @workflow.init" in late
 
 
 async def test_truncate_out_of_range_fails_the_workflow_not_the_task(
