@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 
 from wstream.errors import BufferFullError, ItemTooLargeError
 
-#: Bytes of the batch envelope around the items: publisher id, sequence, JSON punctuation.
-ENVELOPE_OVERHEAD = 96
-#: JSON bytes around one item besides its topic and data: ``{"topic":,"data":""},``.
-ITEM_OVERHEAD = 22
+#: Widest sequence number the envelope reserves room for: the other SDKs keep it in an int64.
+SEQUENCE_DIGITS = 19
+#: Length of a publisher id (16 hex characters).
+PUBLISHER_ID_LENGTH = 16
+#: Bytes of the batch envelope around its items, as the publisher writes it (compact JSON)::
+#:
+#:     {"items":[...],"publisher_id":"<id>","sequence":<n>}
+#:
+#: with the sequence counted at its widest and one item separator taken back (each item
+#: counts the comma before the next one, and the last item has none).
+ENVELOPE_OVERHEAD = (
+    len('{"items":[],"publisher_id":"","sequence":}') + PUBLISHER_ID_LENGTH + SEQUENCE_DIGITS - 1
+)
+#: JSON bytes of one item besides its topic and data, with the comma that follows it:
+#: ``{"topic":,"data":""},``.
+ITEM_OVERHEAD = len('{"topic":,"data":""},')
 
 
 @dataclass(frozen=True)
@@ -24,11 +36,21 @@ class BufferedItem:
 
 
 def item_wire_size(topic: str, data: str) -> int:
-    """Return the bytes one item adds to a publish signal's JSON envelope."""
-    topic_size = (
-        len(topic) + 2 if topic.isascii() and topic.isprintable() else len(json.dumps(topic))
-    )
-    return topic_size + len(data) + ITEM_OVERHEAD
+    """Return the bytes one item adds to a publish signal's JSON envelope.
+
+    Exact for the envelope the publisher writes (``json.dumps`` with its default
+    ``ensure_ascii``): the topic counts as its quoted, escaped JSON string (a quote or a
+    backslash takes two bytes, a control or non-ASCII character six or twelve; a plain
+    ``len(topic) + 2`` under-counts them), and ``data`` is base64, carried unescaped.
+
+    Args:
+        topic: The item's topic.
+        data: The item's wire form (base64 of its serialized payload).
+
+    Returns:
+        The item's bytes in the batch, including the comma that separates it from the next.
+    """
+    return len(encode_basestring_ascii(topic)) + len(data) + ITEM_OVERHEAD
 
 
 class Batcher:

@@ -1,11 +1,38 @@
-"""The bounded buffer and its byte-bounded batches, without a server."""
+"""The bounded buffer and its byte-bounded batches: the size model, then the real signals."""
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import json
+from datetime import timedelta
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.runtime.helpers import collect, start_host
+from tests.runtime.stream_workflows import HostWorkflow
+from wstream import WorkflowStreamClient
 from wstream.batcher import ENVELOPE_OVERHEAD, Batcher, item_wire_size
 from wstream.errors import BufferFullError, ItemTooLargeError
+from wstream.wire import PUBLISH_SIGNAL
+
+#: Digits of the widest sequence number a batch must leave room for (an int64).
+WIDEST_SEQUENCE = 19
+#: Topics whose JSON form is longer than the topic plus its quotes.
+HOSTILE_TOPICS = ['"\\"\\', 'quo"te\u00e9', "tab\tnew\nline\x00", "\U0001f600 ünï"]
+
+
+def wire_bytes(items: list[tuple[str, str]], sequence: int) -> int:
+    """Bytes of a publish signal's argument as the wire format defines it (compact JSON)."""
+    body = {
+        "items": [{"topic": topic, "data": data} for topic, data in items],
+        "publisher_id": "0123456789abcdef",
+        "sequence": sequence,
+    }
+    return len(json.dumps(body, separators=(",", ":")).encode())
 
 
 def make(**overrides: int | None) -> Batcher:
@@ -62,5 +89,87 @@ def test_buffer_bounds_by_items_and_bytes() -> None:
 
 
 def test_wire_size_counts_json_escaping_of_topics() -> None:
-    assert item_wire_size("plain", "abc") < item_wire_size('quo"te\u00e9', "abc") + 10
-    assert item_wire_size("\u00e9", "") == len('"\\u00e9"') + 22
+    # An item's size is what it adds to a batch: its JSON object and the comma before it.
+    for topic in [*HOSTILE_TOPICS, "plain", ""]:
+        one = wire_bytes([(topic, "QUJD")], 1)
+        two = wire_bytes([(topic, "QUJD"), (topic, "QUJD")], 1)
+        assert item_wire_size(topic, "QUJD") == two - one, topic
+    # The topic "\"\ is 4 characters and 10 bytes of JSON: "\"\\\"\\".
+    assert item_wire_size('"\\"\\', "") == 31
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(
+        st.tuples(st.text(max_size=12), st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh0123456789+/=")),
+        min_size=1,
+        max_size=60,
+    ),
+    limit=st.integers(300, 1_500),
+    sequence=st.sampled_from([1, 9, 10, 12_345, 10**WIDEST_SEQUENCE - 1]),
+)
+def test_every_batch_fits_its_wire_form_and_is_cut_only_when_the_next_item_would_not(
+    items: list[tuple[str, str]], limit: int, sequence: int
+) -> None:
+    batcher = make(max_batch_bytes=limit, max_buffer_items=1_000, max_buffer_bytes=10**6)
+    for topic, data in items:
+        try:
+            batcher.add(batcher.check(topic, data))
+        except ItemTooLargeError:
+            # Refused only when the item alone, at the widest sequence, would not fit.
+            assert wire_bytes([(topic, data)], 10**WIDEST_SEQUENCE - 1) > limit
+    batches: list[list[tuple[str, str]]] = []
+    while batch := batcher.take_batch():
+        pairs = [(item.topic, item.data) for item in batch]
+        # The model is exact: at the widest sequence, the batch is its size to the byte.
+        widest = ENVELOPE_OVERHEAD + sum(item.size for item in batch)
+        assert wire_bytes(pairs, 10**WIDEST_SEQUENCE - 1) == widest
+        assert wire_bytes(pairs, sequence) <= limit
+        batches.append(pairs)
+    for pairs, following in itertools.pairwise(batches):
+        # A batch is cut only when its next item would not have fit.
+        assert wire_bytes([*pairs, following[0]], 10**WIDEST_SEQUENCE - 1) > limit
+    accepted = [pair for pair in items if wire_bytes([pair], 10**WIDEST_SEQUENCE - 1) <= limit]
+    assert [pair for pairs in batches for pair in pairs] == accepted
+
+
+async def test_the_signals_sent_stay_within_max_batch_bytes_and_are_full(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    limit = 2_000
+    handle = await start_host(client, task_queue)
+    stream = WorkflowStreamClient.create(
+        client, handle.id, max_batch_bytes=limit, batch_interval=timedelta(hours=1)
+    )
+    # Mostly the topic whose JSON form outgrows it most, so an under-count adds up.
+    published = [
+        (HOSTILE_TOPICS[0] if i % 3 else HOSTILE_TOPICS[i % len(HOSTILE_TOPICS)], i)
+        for i in range(150)
+    ]
+    for topic, value in published:
+        stream.topic(topic).publish(value)
+    await stream.flush()
+    received = await collect(stream.subscribe(), len(published))
+    assert [(item.topic, item.data) for item in received] == published
+
+    # What reached the server: the argument of every publish signal in the run's history
+    # (all applied by now, so none is still held back behind a workflow task).
+    history = await handle.fetch_history()
+    sent = [
+        attributes.input.payloads[0].data
+        for event in history.events
+        if event.HasField("workflow_execution_signaled_event_attributes")
+        and (attributes := event.workflow_execution_signaled_event_attributes).signal_name
+        == PUBLISH_SIGNAL
+    ]
+    assert len(sent) >= 3
+    bodies = [json.loads(data) for data in sent]
+    assert [b["sequence"] for b in bodies] == list(range(1, len(sent) + 1))
+    for data, body, following in zip(sent, bodies, bodies[1:], strict=False):
+        assert len(data) <= limit, (len(data), body["sequence"])
+        # Cut only when the next item would not fit beside a sequence at its widest.
+        room_kept = WIDEST_SEQUENCE - len(str(body["sequence"]))
+        next_item = json.dumps(following["items"][0], separators=(",", ":"))
+        assert len(data) + len(",") + len(next_item) + room_kept > limit, len(data)
+    assert len(sent[-1]) <= limit
+    await handle.signal(HostWorkflow.finish_now)
