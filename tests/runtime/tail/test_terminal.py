@@ -69,7 +69,10 @@ class Tmux:
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed: the real-terminal test needs it")
+        pytest.skip(
+            "tmux is not installed: `make setup` installs it with apt-get "
+            "(when CI is set, this skip fails the run)"
+        )
     env = cli_env(tmp_path, TERM="xterm-256color")
     server = Tmux(env)
     try:
