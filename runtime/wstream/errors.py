@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 #: ApplicationError type of a poll update that asked for a truncated offset.
@@ -66,7 +65,18 @@ class ItemDecodeError(WorkflowStreamError):
 
 
 class StreamNotFoundError(WorkflowStreamError):
-    """The workflow does not exist, or it hosts no workflow stream."""
+    """The workflow does not exist, has closed, or hosts no workflow stream.
+
+    Attributes:
+        workflow_gone: ``True`` when the workflow does not exist or has closed, so nothing
+            can ever be published to it again; ``False`` when it is running but hosts no
+            stream.
+    """
+
+    def __init__(self, message: str, *, workflow_gone: bool = False) -> None:
+        """Carry the message, and whether the workflow itself is gone."""
+        super().__init__(message)
+        self.workflow_gone = workflow_gone
 
 
 @contextmanager
@@ -77,7 +87,7 @@ def stream_errors(workflow_id: str) -> Iterator[None]:
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise StreamNotFoundError(
-                f"workflow {workflow_id!r} not found: {error.message}"
+                f"workflow {workflow_id!r} not found: {error.message}", workflow_gone=True
             ) from error
         raise
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
@@ -89,16 +99,23 @@ def stream_errors(workflow_id: str) -> Iterator[None]:
         raise
 
 
-class StateTooLargeError(ApplicationError):
-    """The stream state would not fit in one continue-as-new payload."""
+class StateTooLargeError(WorkflowStreamError):
+    """The stream state would not fit in one continue-as-new payload.
 
-    def __init__(self, size: int, limit: int, truncate_to: int) -> None:
+    The log never causes it (sealed runs keep their items); only a dedup table of tens of
+    thousands of publishers within ``publisher_ttl`` does. It is not an ``ApplicationError``
+    on purpose: raised in workflow code it fails the workflow task, which Temporal retries,
+    so a deployed fix (a shorter ``publisher_ttl``) rescues the workflow instead of it
+    failing for good.
+    """
+
+    def __init__(self, size: int, limit: int, publishers: int) -> None:
         super().__init__(
-            f"workflow stream state is {size:,} bytes, over the {limit:,} byte payload "
-            f"limit for continue-as-new; call truncate({truncate_to}) (or later) first",
-            type="WorkflowStreamStateTooLarge",
-            non_retryable=True,
+            f"workflow stream state is {size:,} bytes, over the {limit:,} byte payload limit "
+            f"for continue-as-new, because it remembers {publishers:,} publishers; pass a "
+            "shorter publisher_ttl to get_state / continue_as_new (above every client's "
+            "max_retry_duration)"
         )
         self.size = size
         self.limit = limit
-        self.truncate_to = truncate_to
+        self.publishers = publishers
