@@ -399,8 +399,14 @@ class WorkflowStreamClient:
             codec_for_topic=codec_for_topic,
             poll_cooldown=poll_cooldown.total_seconds(),
             stats=self.poll_stats,
+            run_handle=self._run_handle if self._client is not None else None,
         )
         return Poller(pages).items()
+
+    def _run_handle(self, run_id: str) -> WorkflowHandle[Any, Any]:
+        """The handle of one run of the chain: a closed run holding a sealed segment."""
+        assert self._client is not None  # only offered to readers when the client is known
+        return self._client.get_workflow_handle(self._handle.id, run_id=run_id)
 
     def _latest_handle(self) -> WorkflowHandle[Any, Any]:
         """The handle polls go to: the chain's latest run when the client is known."""

@@ -25,6 +25,14 @@ DEFAULT_MAX_BUFFER_BYTES: Final = 32 * 1024 * 1024
 MAX_POLL_RESPONSE_BYTES: Final = 1_000_000
 #: ``get_state`` refuses a state larger than this: it must fit in one continue-as-new payload.
 MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024
+#: Log bytes one run writes to its history before the stream asks to continue as new. With
+#: Temporal's own suggestion at 4 MB of history and batches of at most 192 KiB, no run's
+#: history passes about 8 MB, far below the 50 MB at which Temporal terminates a run.
+DEFAULT_MAX_RUN_LOG_BYTES: Final = 4 * 1024 * 1024
+#: Newest log bytes the next run carries in its continue-as-new state (the rest stays sealed).
+DEFAULT_CARRY_TAIL_BYTES: Final = 256 * 1024
+#: Sealed segments the state lists; older ones are found through the oldest listed run.
+MAX_SEGMENTS_CARRIED: Final = 128
 #: Signals per run after which the stream asks the workflow to continue-as-new.
 SIGNALS_BEFORE_CONTINUE_AS_NEW: Final = SIGNALS_PER_RUN * 9 // 10
 #: Updates per run after which the stream asks the workflow to continue-as-new.

@@ -16,10 +16,10 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError
 
 from wstream.codec import PayloadCodec
-from wstream.errors import ItemDecodeError, stream_errors
+from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.publisher import is_retryable
-from wstream.wire import POLL_HANDLER, PollInput, decode_payload
+from wstream.wire import POLL_HANDLER, PollInput, SealedSegment, decode_payload
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class PollStats:
     queries: int = 0
     long_polls: int = 0
     items_skipped: int = 0
+    #: Poll queries answered by closed runs (sealed segments of a long stream).
+    sealed_queries: int = 0
 
 
 @dataclass
@@ -47,6 +49,10 @@ class Page:
     next_offset: int
     more_ready: bool
     base_offset: int | None
+    #: Where to read instead: the closed run holding ``next_offset`` (wstream workflows only).
+    sealed: SealedSegment | None = None
+    #: The answering run's directory of sealed segments (wstream workflows only).
+    segments: list[SealedSegment] | None = None
 
 
 def parse_page(raw: RawValue, workflow_id: str) -> Page:
@@ -61,12 +67,22 @@ def parse_page(raw: RawValue, workflow_id: str) -> Page:
             f"workflow {workflow_id!r} answered the poll with {type(body).__name__}, "
             "not a JSON object"
         )
+    sealed = body.get("sealed")
+    segments = body.get("segments")
     return Page(
         body.get("items") or [],
         int(body.get("next_offset", 0)),
         bool(body.get("more_ready", False)),
         body.get("base_offset"),
+        _segment(sealed, workflow_id) if sealed is not None else None,
+        [_segment(s, workflow_id) for s in segments] if isinstance(segments, list) else None,
     )
+
+
+def _segment(entry: object, workflow_id: str) -> SealedSegment:
+    if not isinstance(entry, dict):
+        raise ValueError(f"workflow {workflow_id!r} answered with a malformed sealed segment")
+    return SealedSegment(str(entry["run_id"]), int(entry["first_offset"]), int(entry["end_offset"]))
 
 
 class PageReader:
@@ -75,6 +91,11 @@ class PageReader:
     Retryable RPC failures are retried with a doubling pause, so a caller sees a page or an
     error that retrying cannot fix. A truncated offset moves to the retained base, counted in
     ``stats.items_skipped`` and logged.
+
+    Given ``run_handle``, the reader follows a long stream into its sealed segments: a
+    wstream workflow asked for an offset an earlier run holds names that closed run, and the
+    reader queries it there (Temporal replays the closed run on a worker to answer), then
+    moves on to the next run. A closed run the namespace has deleted reads as truncation.
     """
 
     def __init__(
@@ -86,9 +107,19 @@ class PageReader:
         codec_for_topic: Callable[[str], PayloadCodec[Any]],
         poll_cooldown: float,
         stats: PollStats,
+        run_handle: Callable[[str], WorkflowHandle[Any, Any]] | None = None,
     ) -> None:
-        """Read ``topics`` from ``from_offset``; ``handle`` returns the handle of the latest run."""
+        """Read ``topics`` from ``from_offset``; ``handle`` returns the handle of the latest run.
+
+        ``run_handle`` returns the handle of one run by its id; without it, sealed segments
+        read as truncated (as they do for official clients).
+        """
         self.handle = handle
+        self._run_handle = run_handle
+        #: The closed run being read, while the offset lies in a sealed segment.
+        self._sealed: SealedSegment | None = None
+        #: Sealed segments learnt from directories, by first offset.
+        self._known: dict[int, SealedSegment] = {}
         self.topics = topics
         #: The next offset to read: every item of the filter before it has been decoded.
         self.offset = from_offset
@@ -99,22 +130,74 @@ class PageReader:
 
     async def query(self) -> Page:
         """Return the page at :attr:`offset`, retrying what the server could not take."""
-        request = PollInput(topics=self.topics, from_offset=self.offset)
         delay = self.cooldown
         while True:
+            sealed = self._sealed
+            if sealed is not None and self._run_handle is not None:
+                handle = self._run_handle(sealed.run_id)
+                self.stats.sealed_queries += 1
+            else:
+                handle = self.handle()
+            request = PollInput(
+                topics=self.topics,
+                from_offset=self.offset,
+                follow_segments=self._run_handle is not None,
+            )
             self.stats.queries += 1
-            handle = self.handle()
             try:
                 with stream_errors(handle.id):
                     raw = await handle.query(
                         POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
                     )
-                return parse_page(raw, handle.id)
+            except StreamNotFoundError:
+                if sealed is None:
+                    raise
+                self._skip_deleted_run(sealed)
+                continue
             except RPCError as error:
                 if not is_retryable(error):
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
+                continue
+            page = parse_page(raw, handle.id)
+            for segment in page.segments or ():
+                self._known[segment.first_offset] = segment
+            if page.sealed is not None:
+                # Read there instead; offsets below the run's start were truncated.
+                self._skip_to(page.next_offset)
+                self._sealed = page.sealed
+                continue
+            if sealed is not None and not page.more_ready:
+                # This closed run is read to its end: the next one (or the latest run) holds
+                # the offsets from here on, so there is more to read right away.
+                self._sealed = self._known_segment_at(page.next_offset)
+                page.more_ready = True
+            return page
+
+    def _known_segment_at(self, offset: int) -> SealedSegment | None:
+        for segment in self._known.values():
+            if segment.first_offset <= offset < segment.end_offset:
+                return segment
+        return None
+
+    def _skip_deleted_run(self, sealed: SealedSegment) -> None:
+        """Treat a closed run the namespace no longer has (retention) as truncation."""
+        skipped = max(0, sealed.end_offset - self.offset)
+        self.stats.items_skipped += skipped
+        logger.warning(
+            "workflow stream %s: run %s holding offsets %d to %d no longer exists (retention); "
+            "skipped %d items and resumed at offset %d",
+            self.handle().id,
+            sealed.run_id,
+            sealed.first_offset,
+            sealed.end_offset - 1,
+            skipped,
+            sealed.end_offset,
+        )
+        self.offset = max(self.offset, sealed.end_offset)
+        self._known.pop(sealed.first_offset, None)
+        self._sealed = self._known_segment_at(self.offset)
 
     def decode(self, page: Page) -> list[WorkflowStreamItem[Any]]:
         """Decode the page's items not read yet and move :attr:`offset` past the page.
@@ -140,6 +223,8 @@ class PageReader:
         return decoded
 
     def _skip_to(self, base_offset: int) -> None:
+        if base_offset <= self.offset:
+            return
         skipped = base_offset - self.offset
         # From offset 0 the reader asked for "everything retained", so nothing was skipped.
         if self.offset > 0:

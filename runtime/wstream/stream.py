@@ -32,6 +32,7 @@ from wstream.wire import (
     MalformedInput,
     PollInput,
     PublisherState,
+    SealedSegment,
     WireItem,
     WorkflowStreamState,
     encode_payload,
@@ -44,6 +45,8 @@ T = TypeVar("T")
 #: JSON bytes one retained item adds to a poll answer or the state, besides topic and data.
 _ITEM_JSON_OVERHEAD = 40
 _PUBLISHER_JSON_OVERHEAD = 96
+#: JSON bytes of one directory entry: a 36-character run id, two offsets and the keys.
+_SEGMENT_JSON_OVERHEAD = 128
 
 
 def _item_size(topic: str, data: str) -> int:
@@ -77,8 +80,25 @@ class WorkflowStream:
     official Workflow Streams client.
     """
 
-    def __init__(self, prior_state: WorkflowStreamState | None = None) -> None:
+    def __init__(
+        self,
+        prior_state: WorkflowStreamState | None = None,
+        *,
+        max_run_log_bytes: int = limits.DEFAULT_MAX_RUN_LOG_BYTES,
+        carry_tail_bytes: int = limits.DEFAULT_CARRY_TAIL_BYTES,
+        max_segments_carried: int = limits.MAX_SEGMENTS_CARRIED,
+    ) -> None:
         """Register the stream's handlers and restore ``prior_state``.
+
+        Args:
+            prior_state: The state the previous run passed on, or ``None`` on the first run.
+            max_run_log_bytes: Log bytes this run writes to its history (published items,
+                carried tail) after which :meth:`continue_as_new_suggested` says to continue
+                as new, so no run's history grows past a bound, however long the stream.
+            carry_tail_bytes: Most bytes of the newest items the next run carries, so live
+                readers (official ones too) go on without reading the closed run.
+            max_segments_carried: Most sealed segments the state lists; a reader of an older
+                offset is sent to the oldest listed run, which knows the runs before it.
 
         Raises:
             RuntimeError: called outside a workflow's ``__init__``, or a second time.
@@ -110,6 +130,14 @@ class WorkflowStream:
         #: Poll updates this run has accepted.
         self.updates_this_run = 0
         self._retained_bytes = 0
+        #: Closed runs holding older items, oldest first (see WorkflowStreamState.segments).
+        self._segments: list[SealedSegment] = []
+        self._sealed_floor = 0
+        self._max_run_log_bytes = max_run_log_bytes
+        self._carry_tail_bytes = carry_tail_bytes
+        self._max_segments_carried = max(1, max_segments_carried)
+        #: Log bytes this run has written to its history, duplicates and carried tail included.
+        self.log_bytes_this_run = 0
         self._bindings = TopicBindings(workflow.payload_converter)
         if prior_state is not None:
             self._restore(prior_state)
@@ -123,7 +151,10 @@ class WorkflowStream:
             self._topics.append(item.topic)
             self._data.append(item.data)
             self._retained_bytes += _item_size(item.topic, item.data)
+        self.log_bytes_this_run = self._retained_bytes
         self._base_offset = state.base_offset
+        self._segments = list(state.segments)
+        self._sealed_floor = state.sealed_floor
         self._publishers = dict(state.publishers)
         for pid, sequence in (state.publisher_sequences or {}).items():
             seen = (state.publisher_last_seen or {}).get(pid)
@@ -162,7 +193,9 @@ class WorkflowStream:
         data = encode_payload(payload)
         self._topics.append(topic)
         self._data.append(data)
-        self._retained_bytes += _item_size(topic, data)
+        size = _item_size(topic, data)
+        self._retained_bytes += size
+        self.log_bytes_this_run += size
 
     # -- offsets, truncation and continue-as-new -------------------------------------------
 
@@ -184,17 +217,22 @@ class WorkflowStream:
     def continue_as_new_suggested(self) -> bool:
         """Whether the workflow should continue-as-new now.
 
-        True when Temporal suggests it (history length or size) or when this run has spent
-        most of its signal or update budget (10,000 signals, 2,000 updates per run).
+        True when Temporal suggests it (history length or size), when this run has written
+        ``max_run_log_bytes`` of log to its history, or when it has spent most of its signal
+        or update budget (10,000 signals, 2,000 updates per run). Continuing as new costs
+        nothing in stream length: the items stay readable in the closed run.
         """
         return (
             workflow.info().is_continue_as_new_suggested()
+            or self.log_bytes_this_run >= self._max_run_log_bytes
             or self.signals_this_run >= limits.SIGNALS_BEFORE_CONTINUE_AS_NEW
             or self.updates_this_run >= limits.UPDATES_BEFORE_CONTINUE_AS_NEW
         )
 
     def truncate(self, up_to_offset: int) -> None:
-        """Drop every retained item below ``up_to_offset``.
+        """Drop every item below ``up_to_offset``, in this run and in sealed runs alike.
+
+        Sealed runs keep their history, but no reader is sent there below this offset again.
 
         Raises:
             ApplicationError: ``up_to_offset`` is outside ``[base_offset, end_offset]``.
@@ -213,16 +251,20 @@ class WorkflowStream:
         del self._topics[:cut]
         del self._data[:cut]
         self._base_offset = up_to_offset
+        self._sealed_floor = max(self._sealed_floor, up_to_offset)
+        self._segments = [s for s in self._segments if s.end_offset > self._sealed_floor]
 
     def get_state(self, *, publisher_ttl: timedelta = DEFAULT_PUBLISHER_TTL) -> WorkflowStreamState:
         """Return the state to pass to the next run's ``WorkflowStream(prior_state)``.
 
-        Publishers idle for longer than ``publisher_ttl`` are forgotten; keep the TTL above
-        every client's ``max_retry_duration``.
+        The state seals this run: it lists the run among the sealed segments and carries only
+        the newest items (at most ``carry_tail_bytes``), so its size does not grow with the
+        stream. Publishers idle for longer than ``publisher_ttl`` are forgotten; keep the TTL
+        above every client's ``max_retry_duration``.
 
         Raises:
-            StateTooLargeError: the retained log would not fit in one payload; the error says
-                up to which offset to truncate.
+            StateTooLargeError: the publishers' dedup table alone would not fit in one
+                payload (tens of thousands of publishers within ``publisher_ttl``).
         """
         now = workflow.now()
         publishers = {
@@ -230,26 +272,41 @@ class WorkflowStream:
             for pid, state in self._publishers.items()
             if now - state.seen_at() < publisher_ttl
         }
-        size = self._retained_bytes + _PUBLISHER_JSON_OVERHEAD * (len(publishers) + 1)
-        if size > limits.MAX_STATE_BYTES:
-            raise StateTooLargeError(size, limits.MAX_STATE_BYTES, self._offset_to_fit(size))
+        segments = self._segments
+        if self.end_offset > max(self._base_offset, self._sealed_floor):
+            this_run = SealedSegment(
+                run_id=workflow.info().run_id,
+                first_offset=max(self._base_offset, self._sealed_floor),
+                end_offset=self.end_offset,
+            )
+            segments = [*segments, this_run][-self._max_segments_carried :]
+        fixed = _PUBLISHER_JSON_OVERHEAD * (len(publishers) + 1) + _SEGMENT_JSON_OVERHEAD * len(
+            segments
+        )
+        if fixed > limits.MAX_STATE_BYTES:
+            raise StateTooLargeError(fixed, limits.MAX_STATE_BYTES, len(publishers))
+        first = self._tail_start(min(self._carry_tail_bytes, limits.MAX_STATE_BYTES - fixed))
         return WorkflowStreamState(
             log=[
-                WireItem(topic=t, data=d, offset=self._base_offset + i)
-                for i, (t, d) in enumerate(zip(self._topics, self._data, strict=True))
+                WireItem(topic=self._topics[i], data=self._data[i], offset=self._base_offset + i)
+                for i in range(first, len(self._data))
             ],
-            base_offset=self._base_offset,
+            base_offset=self._base_offset + first,
             publishers=publishers,
+            segments=segments,
+            sealed_floor=self._sealed_floor,
         )
 
-    def _offset_to_fit(self, size: int) -> int:
-        """The smallest truncation offset that brings the state to half the limit."""
-        excess = size - limits.MAX_STATE_BYTES // 2
-        index = 0
-        while excess > 0 and index < len(self._data):
-            excess -= _item_size(self._topics[index], self._data[index])
-            index += 1
-        return self._base_offset + index
+    def _tail_start(self, budget: int) -> int:
+        """Index of the oldest retained item of the newest run of items within ``budget`` bytes."""
+        index = len(self._data)
+        while index > 0:
+            size = _item_size(self._topics[index - 1], self._data[index - 1])
+            if size > budget:
+                break
+            budget -= size
+            index -= 1
+        return index
 
     def detach_pollers(self) -> None:
         """Release waiting poll updates and refuse new ones (``StreamDraining``).
@@ -271,7 +328,8 @@ class WorkflowStream:
             publisher_ttl: See :meth:`get_state`.
 
         Raises:
-            StateTooLargeError: the state would not fit in one payload; nothing was detached.
+            StateTooLargeError: the publishers' dedup table would not fit in one payload;
+                nothing was detached, and the workflow task fails (a fix can rescue it).
         """
         self.get_state(publisher_ttl=publisher_ttl)  # refuse early, before detaching anyone
         self.detach_pollers()
@@ -283,6 +341,8 @@ class WorkflowStream:
 
     def _on_publish(self, raw: RawValue) -> None:
         self.signals_this_run += 1
+        # Every signal lands in history, duplicates and malformed ones included.
+        self.log_bytes_this_run += len(raw.payload.data)
         try:
             batch = parse_publish(raw.payload.data)
         except MalformedInput as error:
@@ -345,7 +405,34 @@ class WorkflowStream:
         return self._collect(request)
 
     def _on_poll_query(self, raw: RawValue) -> RawValue:
-        return self._collect(parse_poll(raw.payload.data))
+        request = parse_poll(raw.payload.data)
+        if request.follow_segments and request.from_offset < self._base_offset:
+            redirect = self._redirect(request.from_offset)
+            if redirect is not None:
+                return redirect
+        return self._collect(request)
+
+    def _redirect(self, offset: int) -> RawValue | None:
+        """Send a reader of a sealed offset to the closed run that holds it.
+
+        Offsets below the floor were truncated: the reader is sent past them (and counts
+        them as skipped). An offset older than the directory goes to its oldest run, which
+        knows the runs before it; a gap between segments is skipped the same way.
+        """
+        start = max(offset, self._sealed_floor)
+        if start >= self._base_offset:
+            return None
+        for index, segment in enumerate(self._segments):
+            if segment.end_offset <= start:
+                continue
+            if segment.first_offset > start and index > 0:
+                start = segment.first_offset
+            directory = [
+                {"run_id": s.run_id, "first_offset": s.first_offset, "end_offset": s.end_offset}
+                for s in self._segments
+            ]
+            return self._answer([], start, True, sealed=directory[index], segments=directory)
+        return None
 
     def _on_offset(self) -> int:
         return self.end_offset
@@ -371,13 +458,16 @@ class WorkflowStream:
             size += item_size
         return self._answer(items, next_offset, more_ready)
 
-    def _answer(self, items: list[dict[str, Any]], next_offset: int, more_ready: bool) -> RawValue:
+    def _answer(
+        self, items: list[dict[str, Any]], next_offset: int, more_ready: bool, **extra: Any
+    ) -> RawValue:
         # Built as JSON directly: the dataclass path of the converter costs more per item.
         body = {
             "items": items,
             "next_offset": next_offset,
             "more_ready": more_ready,
             "base_offset": self._base_offset,
+            **extra,
         }
         data = json.dumps(body, separators=(",", ":")).encode()
         return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=data))

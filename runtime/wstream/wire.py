@@ -56,11 +56,17 @@ class PollInput:
     ``notify_only`` is a wstream extension that other implementations ignore: a wstream
     workflow then answers the update with the new end offset only, and the client reads the
     items through the query, so item bytes never enter history through update results.
+
+    ``follow_segments`` is a wstream extension too: a wstream workflow asked (by query) for
+    an offset that an earlier run sealed answers with a :class:`SealedSegment` to read it
+    from, instead of skipping to its own base. Official clients never set it, so they see
+    the sealed part as truncated.
     """
 
     topics: list[str] = field(default_factory=list)
     from_offset: int = 0
     notify_only: bool = False
+    follow_segments: bool = False
 
 
 @dataclass
@@ -73,17 +79,35 @@ class WireItem:
 
 
 @dataclass
+class SealedSegment:
+    """A closed run of the chain and the offsets its log holds, ``[first_offset, end_offset)``.
+
+    The items stay in that run's history; the poll query against its run id reads them
+    (Temporal answers a query on a closed run by replaying it on a worker).
+    """
+
+    run_id: str
+    first_offset: int
+    end_offset: int
+
+
+@dataclass
 class PollResult:
     """Answer of the poll update and query.
 
     ``base_offset`` is a wstream extension (other implementations ignore it): the first
-    retained offset, so a client can tell how many items truncation skipped.
+    retained offset, so a client can tell how many items truncation skipped. So are
+    ``sealed`` (answering a ``follow_segments`` query for an offset an earlier run holds:
+    read from ``next_offset`` in that run) and ``segments`` (the answering run's directory of
+    sealed segments, which the reader caches to go from one sealed run to the next directly).
     """
 
     items: list[WireItem] = field(default_factory=list)
     next_offset: int = 0
     more_ready: bool = False
     base_offset: int | None = None
+    sealed: SealedSegment | None = None
+    segments: list[SealedSegment] | None = None
 
 
 @dataclass
@@ -115,6 +139,13 @@ class WorkflowStreamState:
 
     The Python shape keeps ``publishers``; the other SDKs carry ``publisher_sequences`` and
     ``publisher_last_seen`` (Unix seconds) instead. Both are read; the Python shape is written.
+
+    A wstream stream carries only a bounded tail of its log in ``log``; the rest stays in
+    the closed runs listed in ``segments`` (a wstream extension, oldest first, the most
+    recent :data:`~wstream.limits.MAX_SEGMENTS_CARRIED`; each run knows the ones before it).
+    ``sealed_floor`` is the lowest offset a reader may still be sent to: ``truncate`` raises
+    it, so truncated items in sealed runs stay unread. Other implementations ignore both and
+    see everything below ``base_offset`` as truncated.
     """
 
     log: list[WireItem] = field(default_factory=list)
@@ -122,6 +153,8 @@ class WorkflowStreamState:
     publishers: dict[str, PublisherState] = field(default_factory=dict)
     publisher_sequences: dict[str, int] | None = None
     publisher_last_seen: dict[str, float] | None = None
+    segments: list[SealedSegment] = field(default_factory=list)
+    sealed_floor: int = 0
 
 
 class MalformedInput(ValueError):
@@ -180,4 +213,9 @@ def parse_poll(data: bytes) -> PollInput:
         raise MalformedInput(
             f"poll request 'from_offset' must be a non-negative integer, got {from_offset!r}"
         )
-    return PollInput(topics, from_offset, bool(body.get("notify_only", False)))
+    return PollInput(
+        topics,
+        from_offset,
+        bool(body.get("notify_only", False)),
+        bool(body.get("follow_segments", False)),
+    )

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.contrib.workflow_streams import WorkflowStream as OfficialStream
     from temporalio.contrib.workflow_streams import WorkflowStreamState as OfficialState
 
-    from wstream import StateTooLargeError, WorkflowStream, WorkflowStreamState
+    from wstream import WorkflowStream, WorkflowStreamState
 
 
 class Event(BaseModel):
@@ -197,26 +197,20 @@ class SuggestionWorkflow:
 
 @workflow.defn
 class BigStateWorkflow:
-    """Retains more than one payload can carry, and shows get_state refusing it."""
+    """Retains more than one payload can carry, continues as new, and reports the new run."""
 
     @workflow.init
     def __init__(self, stream_state: WorkflowStreamState | None = None) -> None:
         self.stream = WorkflowStream(prior_state=stream_state)
 
     @workflow.run
-    async def run(self, stream_state: WorkflowStreamState | None = None) -> list[str]:
+    async def run(self, stream_state: WorkflowStreamState | None = None) -> list[int]:
         if stream_state is not None:
-            return [str(self.stream.base_offset), str(self.stream.end_offset)]
+            return [self.stream.base_offset, self.stream.end_offset, len(stream_state.segments)]
         blob = self.stream.topic("blob", type=str)
-        for _ in range(30):
-            blob.publish("x" * 100_000)
-        try:
-            self.stream.get_state()
-        except StateTooLargeError as error:
-            self.stream.truncate(error.truncate_to)
-            await self.stream.continue_as_new(lambda state: [state])
-            # continue_as_new never returns
-        return ["not refused"]
+        for i in range(30):
+            blob.publish(f"{i:03d}" + "x" * 100_000)
+        await self.stream.continue_as_new(lambda state: [state])
 
 
 @workflow.defn

@@ -77,16 +77,23 @@ async def _truncated(stream: WorkflowStreamClient) -> bool:
     return first[0].offset == 6
 
 
-async def test_state_too_large_is_refused_with_the_offset_to_truncate_to(
+async def test_a_log_larger_than_a_payload_continues_as_new_and_stays_readable(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    # The workflow retains ~3 MB, is refused, truncates as told and continues as new.
-    result = await client.execute_workflow(
-        BigStateWorkflow.run, id=f"big-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    # ~4 MB retained: the whole log would not fit in one continue-as-new payload.
+    workflow_id = f"big-{uuid.uuid4().hex[:8]}"
+    base, end, segments = await client.execute_workflow(
+        BigStateWorkflow.run, id=workflow_id, task_queue=task_queue
     )
-    base, end = (int(x) for x in result)
     assert end == 30
-    assert 10 <= base < 30
+    assert segments == 1
+    assert 28 <= base < 30  # the next run carries only a tail of the newest items
+    stream = WorkflowStreamClient.create(client, workflow_id)
+    items = await collect(stream.subscribe(from_offset=0, result_type=str), 30)
+    assert [i.offset for i in items] == list(range(30))
+    assert [i.data[:3] for i in items] == [f"{i:03d}" for i in range(30)]
+    assert stream.poll_stats.sealed_queries > 0
+    assert stream.poll_stats.items_skipped == 0
 
 
 async def test_subscriber_follows_continue_as_new_chain(
