@@ -42,6 +42,8 @@ class CatchUp:
             codec_for_topic=lambda _topic: codec,
             poll_cooldown=poll_cooldown,
             stats=self._stats,
+            # Older offsets of a long stream live in closed runs (sealed segments).
+            run_handle=lambda run_id: client.get_workflow_handle(workflow_id, run_id=run_id),
         )
         #: The next offset to read: every item of the filter before it has been yielded.
         self.cursor = from_offset
