@@ -180,6 +180,64 @@ async def test_retry_deadline_drops_only_the_late_batch(
     await handle.terminate()
 
 
+async def publish_sequences(handle: WorkflowHandle[Any, Any], publisher_id: str) -> list[int]:
+    """The sequence of every publish signal of ``publisher_id`` the run's history recorded."""
+    history = await handle.fetch_history()
+    sequences = []
+    for event in history.events:
+        if not event.HasField("workflow_execution_signaled_event_attributes"):
+            continue
+        signaled = event.workflow_execution_signaled_event_attributes
+        if signaled.signal_name == PUBLISH_SIGNAL:
+            body = json.loads(signaled.input.payloads[0].data)
+            if body["publisher_id"] == publisher_id:
+                sequences.append(int(body["sequence"]))
+    return sequences
+
+
+async def test_a_batch_delivered_but_reported_failed_until_the_deadline_is_not_reused(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    faults = PublishFaults()
+    handle = await start_host(client, task_queue)
+    reader = subscriber(client, handle.id, "s0")
+    tally = Tally("6b delivered, reported failed until the retry deadline")
+    flaky = WorkflowStreamClient.create(
+        faulty_client(client, faults),
+        handle.id,
+        max_batch_size=50,
+        max_retry_duration=timedelta(seconds=1.5),
+    )
+    tally.record_published("flaky", await send(flaky, "flaky", range(50)))
+    # Batch 2 reaches the workflow on every attempt, and every attempt is reported failed
+    # (the answer lost on the way back) until the retry deadline gives up on it.
+    faults.fail_after_rate = 1.0
+    with pytest.raises(TimeoutError, match=r"within max_retry_duration=1.5s; it was dropped"):
+        await send(flaky, "flaky", range(50, 80))
+    faults.fail_after_rate = 0.0
+    attempts = faults.delivered_but_failed
+    assert attempts >= 2
+    # It was applied once all the same: the client cannot know, the workflow's dedup does.
+    tally.record_published("flaky", range(50, 80))
+    # The next batch must not take the sequence the workflow has already accepted.
+    tally.record_published("flaky", await send(flaky, "flaky", range(80, 130)))
+
+    end = await flaky.get_offset()
+    assert end == tally.total_published == 130
+    await reader.wait_for_offset(end, 30)
+    await reader.stop()
+    # Every signal is applied by now, so the history holds them all.
+    sequences = await publish_sequences(handle, flaky.publisher_id)
+    assert sequences == [1] + [2] * attempts + [3], sequences
+    tally.check(
+        [reader],
+        f"batch 2 delivered {attempts} times, reported failed each time and given up on; "
+        "applied once, batch 3 applied after it",
+    )
+    assert [item.data.n for item in reader.items] == list(range(130))
+    await handle.terminate()
+
+
 async def test_truncation_while_a_subscriber_lags(
     client: Client, worker: Worker, task_queue: str, caplog: pytest.LogCaptureFixture
 ) -> None:
