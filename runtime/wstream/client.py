@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -21,7 +20,7 @@ from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
-from wstream.errors import stream_errors
+from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
@@ -87,6 +86,9 @@ class WorkflowStreamClient:
         self._bindings = TopicBindings(self._payload_converter)
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        #: Set by ``__aexit__`` so the flusher ends at its next step even if a cancellation
+        #: sent to it is lost inside a library call.
+        self._stopping = False
         self._background_error: BaseException | None = None
         #: Counters of this client's subscriptions (queries, long-polls, skipped items).
         self.poll_stats = PollStats()
@@ -162,6 +164,7 @@ class WorkflowStreamClient:
     async def __aenter__(self) -> Self:
         """Start the background flusher."""
         if self._flusher is None:
+            self._stopping = False
             self._flusher = asyncio.create_task(self._run_flusher(), name="wstream-flusher")
         return self
 
@@ -171,13 +174,46 @@ class WorkflowStreamClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop the flusher and send everything still buffered or pending."""
-        flusher, self._flusher = self._flusher, None
-        if flusher is not None:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+        """Stop the flusher, then send everything still buffered or pending.
+
+        A body that was cancelled (or interrupted) sends nothing more, so the cancellation
+        is not held up by the network: the unsent items stay buffered (see :attr:`buffered`)
+        and a later :meth:`flush` sends them, exactly once. A body that failed because the
+        workflow is gone is not followed by a flush that could only fail the same way.
+
+        Raises:
+            StreamNotFoundError: the workflow does not exist or has closed; the message
+                counts the items that were not delivered.
+            TimeoutError: see :meth:`flush`.
+        """
+        await self._stop_flusher()
+        if exc is not None and not isinstance(exc, Exception):
+            if self.buffered:
+                logger.warning(
+                    "workflow stream %s: publishing block ended by %s with %d items not "
+                    "sent; they stay buffered until flush()",
+                    self._handle.id,
+                    type(exc).__name__,
+                    self.buffered,
+                )
+            return
+        if isinstance(exc, StreamNotFoundError) and exc.workflow_gone:
+            return
         await self.flush()
+
+    async def _stop_flusher(self) -> None:
+        flusher, self._flusher = self._flusher, None
+        if flusher is None:
+            return
+        self._stopping = True
+        flusher.cancel()
+        # asyncio.wait, not `await flusher` under suppress(CancelledError): that would also
+        # swallow a cancellation of the task running this exit.
+        await asyncio.wait({flusher})
+        if not flusher.cancelled() and flusher.exception() is not None:
+            raise RuntimeError(
+                f"the publish flusher of workflow stream {self._handle.id!r} failed"
+            ) from flusher.exception()
 
     @property
     def publisher_id(self) -> str:
@@ -186,7 +222,11 @@ class WorkflowStreamClient:
 
     @property
     def buffered(self) -> int:
-        """Items accepted by ``publish`` and not yet acknowledged by the server."""
+        """Items accepted by ``publish`` and not yet acknowledged by the server.
+
+        Once the workflow is gone (``StreamNotFoundError``), these are the items that were
+        never delivered.
+        """
         return self._batcher.accepted_total - self._publisher.settled_total
 
     @property
@@ -206,10 +246,17 @@ class WorkflowStreamClient:
         Raises:
             TimeoutError: a batch could not be sent within ``max_retry_duration``; it was
                 dropped, and later batches take fresh sequences.
-            StreamNotFoundError: the workflow does not exist or has closed.
+            StreamNotFoundError: the workflow does not exist or has closed (raised at once
+                by every call once known; the message counts the undelivered items).
         """
+        self._raise_if_gone("flush")
         self._raise_background_error()
         await self._publisher.send_until(self._batcher.accepted_total)
+
+    def _raise_if_gone(self, doing: str) -> None:
+        if self._publisher.gone is not None:
+            self._background_error = None  # the same news, already told by this error
+            raise self._publisher.gone_error(doing)
 
     def _raise_background_error(self) -> None:
         error, self._background_error = self._background_error, None
@@ -240,19 +287,29 @@ class WorkflowStreamClient:
             delay = min(delay * 2, 2.0)
 
     async def _run_flusher(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._batch_interval)
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            # A timer sets the same event a full batch sets, so the wait is a plain
+            # Event.wait: no asyncio.wait_for, which on Python 3.10/3.11 can return normally
+            # when the cancellation arrives just as the wait completes.
+            timer = loop.call_later(self._batch_interval, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
             self._wake.clear()
+            if self._stopping:
+                return
             if self._background_error is not None:
                 continue  # hold items until the error has been surfaced by flush()
             try:
                 await self._publisher.send_until(self._batcher.accepted_total)
-            except asyncio.CancelledError:
-                raise
             except Exception as error:
                 logger.warning("workflow stream %s: publish failed: %s", self._handle.id, error)
+                if isinstance(error, StreamNotFoundError) and error.workflow_gone:
+                    return  # nothing can be sent any more; publish and flush now say so
                 self._background_error = error
+                self._publisher.room.set()  # publish_wait callers must learn it too
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -267,6 +324,7 @@ class WorkflowStreamClient:
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
     ) -> None:
+        self._raise_if_gone(f"publish to topic {topic!r}")
         self._batcher.add(self._encode(topic, codec, value))
         if force_flush or self._batcher.batch_ready():
             self._wake.set()
@@ -274,6 +332,7 @@ class WorkflowStreamClient:
     async def _publish_wait(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
     ) -> None:
+        self._raise_if_gone(f"publish to topic {topic!r}")
         item = self._encode(topic, codec, value)
         while not self._batcher.has_room(item):
             if self._flusher is None:
@@ -283,6 +342,7 @@ class WorkflowStreamClient:
             self._publisher.room.clear()
             self._wake.set()
             await self._publisher.room.wait()
+            self._raise_if_gone(f"publish to topic {topic!r}")
         self._batcher.add(item)
         if force_flush or self._batcher.batch_ready():
             self._wake.set()

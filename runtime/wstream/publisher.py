@@ -98,6 +98,8 @@ class Publisher:
         #: Batches whose signal was retried at least once.
         self.retries = 0
         self.room = asyncio.Event()
+        #: Why nothing can be published any more: the workflow does not exist or has closed.
+        self.gone: StreamNotFoundError | None = None
         self._lock = asyncio.Lock()
         self._stream_checked = False
 
@@ -109,6 +111,27 @@ class Publisher:
         }
         data = json.dumps(body, separators=(",", ":")).encode()
         return Payload(metadata={"encoding": b"json/plain"}, data=data)
+
+    @property
+    def unsettled(self) -> int:
+        """Items accepted by the buffer and not yet acknowledged (nor dropped)."""
+        return self.batcher.accepted_total - self.settled_total
+
+    def gone_error(self, doing: str) -> StreamNotFoundError:
+        """The error for ``doing`` something once the workflow is known to be gone.
+
+        It says how many items were never acknowledged: they can no longer be delivered.
+        """
+        return StreamNotFoundError(
+            f"cannot {doing}: {self.gone}; the {self.unsettled:,} items published and not "
+            "acknowledged were not delivered (items acknowledged before stay in the stream)",
+            workflow_gone=True,
+        )
+
+    def _mark_gone(self, error: StreamNotFoundError) -> StreamNotFoundError:
+        self.gone = error
+        self.room.set()  # waiters for buffer room must wake up and learn it
+        return self.gone_error(f"publish to workflow {self.handle.id!r}")
 
     def _next_pending(self) -> PendingBatch | None:
         if self.pending is None:
@@ -128,9 +151,14 @@ class Publisher:
                 dropped, and the next batch takes a fresh sequence.
             StreamNotFoundError: the workflow does not exist, has already closed, or hosts
                 no stream; in the last case nothing was sent and every item stays buffered.
+                Once the workflow is known to be gone, every later call raises at once.
             RPCError: a non-retryable failure; the batch stays pending for the next flush.
         """
+        if self.gone is not None:
+            raise self.gone_error(f"publish to workflow {self.handle.id!r}")
         async with self._lock:
+            if self.gone is not None:  # learned while this call waited for the lock
+                raise self.gone_error(f"publish to workflow {self.handle.id!r}")
             if self.settled_total < target:
                 await self._check_stream()
             while self.settled_total < target:
@@ -155,9 +183,10 @@ class Publisher:
                     OFFSET_QUERY, result_type=RawValue, rpc_timeout=_STREAM_CHECK_TIMEOUT
                 )
         except StreamNotFoundError as error:
-            unsent = self.batcher.accepted_total - self.settled_total
+            if error.workflow_gone:
+                raise self._mark_gone(error) from error
             raise StreamNotFoundError(
-                f"{error}; nothing was sent, the {unsent:,} items published stay buffered"
+                f"{error}; nothing was sent, the {self.unsettled:,} items published stay buffered"
             ) from error
         except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
             logger.debug("workflow stream %s: stream check undecided: %s", self.handle.id, error)
@@ -178,6 +207,9 @@ class Publisher:
             try:
                 with stream_errors(self.handle.id):
                     await self.handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
+            except StreamNotFoundError as error:
+                # A closed run takes no signal: this attempt was not applied, and none to come.
+                raise self._mark_gone(error) from error
             except RPCError as error:
                 if not is_retryable(error):
                     raise

@@ -66,11 +66,18 @@ class TopicHandle(_BoundTopic[T]):
             pydantic.ValidationError: ``value`` breaks the topic's schema.
             ItemTooLargeError: the encoded item can never fit in one batch.
             BufferFullError: the buffer is at its bound (see :meth:`publish_wait`).
+            StreamNotFoundError: the workflow is known to have closed (or not to exist), so
+                the item could never be delivered.
         """
         self._client._publish(self._name, self._codec, value, force_flush=force_flush)
 
     async def publish_wait(self, value: T | Payload, *, force_flush: bool = False) -> None:
-        """Like :meth:`publish`, but wait for buffer room instead of raising ``BufferFullError``."""
+        """Like :meth:`publish`, but wait for buffer room instead of raising ``BufferFullError``.
+
+        Raises:
+            StreamNotFoundError: the workflow closed (or does not exist), before or while
+                waiting for room.
+        """
         await self._client._publish_wait(self._name, self._codec, value, force_flush=force_flush)
 
     def subscribe(
