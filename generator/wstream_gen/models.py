@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -128,24 +129,31 @@ def generate_models(spec: StreamSpec, document: Document) -> ModelsModule:
             object took its name) or could not handle the schema.
     """
     try:
-        output = generate(
-            json_schema(spec),
-            input_file_type=InputFileType.JsonSchema,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_310,
-            class_name=_ROOT_CLASS,
-            disable_timestamp=True,
-            use_annotated=True,
-            field_constraints=True,
-            enum_field_as_literal=LiteralType.All,
-            use_schema_description=True,
-            use_field_description=True,
-            use_standard_collections=True,
-            use_union_operator=True,
-            use_double_quotes=True,
-            naming_strategy=NamingStrategy.ParentPrefixed,
-            formatters=[],
-        )
+        with warnings.catch_warnings():
+            # Running datamodel-code-generator itself on 3.10 is deprecated upstream (a
+            # FutureWarning on every run); wstream-gen supports 3.10 (README, "Supported
+            # Python versions"), and the generated code's target is 3.10 either way.
+            warnings.filterwarnings(
+                "ignore", "Running datamodel-code-generator on Python 3.10", FutureWarning
+            )
+            output = generate(
+                json_schema(spec),
+                input_file_type=InputFileType.JsonSchema,
+                output_model_type=DataModelType.PydanticV2BaseModel,
+                target_python_version=PythonVersion.PY_310,
+                class_name=_ROOT_CLASS,
+                disable_timestamp=True,
+                use_annotated=True,
+                field_constraints=True,
+                enum_field_as_literal=LiteralType.All,
+                use_schema_description=True,
+                use_field_description=True,
+                use_standard_collections=True,
+                use_union_operator=True,
+                use_double_quotes=True,
+                naming_strategy=NamingStrategy.ParentPrefixed,
+                formatters=[],
+            )
     except Exception as error:  # datamodel-code-generator raises many types
         raise SchemaError(
             [Problem(document.file, 1, 1, "", f"cannot generate the models: {error}")]
