@@ -210,6 +210,11 @@ class WorkflowStream:
         return self._base_offset + len(self._data)
 
     @property
+    def sealed_segments(self) -> list[SealedSegment]:
+        """Closed runs that hold older items, oldest first (the most recent ones listed)."""
+        return list(self._segments)
+
+    @property
     def retained_bytes(self) -> int:
         """Approximate JSON size of the retained log, as continue-as-new state would carry it."""
         return self._retained_bytes
