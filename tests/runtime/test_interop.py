@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 
@@ -55,6 +56,53 @@ async def test_our_client_against_official_workflow(
         events.publish(Event(name="late", n=99), force_flush=True)
     tail = await tail_task
     assert [(i.offset, i.data.name) for i in tail] == [(54, "theirs"), (55, "late")]
+    await handle.signal(OfficialHostWorkflow.finish_now)
+
+
+async def test_our_subscriber_long_polls_a_stream_the_official_module_hosts(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await client.start_workflow(
+        OfficialHostWorkflow.run,
+        OfficialHostInput(),
+        id=f"official-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
+    publisher = WorkflowStreamClient.create(client, handle.id)
+    events = publisher.topic("events", type=Event)
+    for i in range(3):
+        events.publish(Event(name="before", n=i))
+    await publisher.flush()
+    follower = WorkflowStreamClient.create(client, handle.id)
+    reader = asyncio.create_task(collect(follower.topic("events", type=Event).subscribe(), 5))
+
+    async def parked() -> None:
+        # Quiet at the tail for a few seconds, our subscriber parks on the poll update; the
+        # official workflow ignores notify_only and will answer it with the items themselves.
+        while not any(
+            e.HasField("workflow_execution_update_accepted_event_attributes")
+            for e in (await handle.fetch_history()).events
+        ):
+            await asyncio.sleep(0.2)
+
+    await asyncio.wait_for(parked(), 30)
+    for i in range(2):
+        events.publish(Event(name="after", n=i))
+    await publisher.flush()
+    items = await asyncio.wait_for(reader, 30)
+    assert [(i.offset, i.data.name, i.data.n) for i in items] == [
+        (0, "before", 0), (1, "before", 1), (2, "before", 2), (3, "after", 0), (4, "after", 1)
+    ]  # fmt: skip
+    assert follower.poll_stats.long_polls >= 1
+    # The long-poll was answered by the official handler, with the new items in its result.
+    answered = [
+        json.loads(
+            e.workflow_execution_update_completed_event_attributes.outcome.success.payloads[0].data
+        )
+        for e in (await handle.fetch_history()).events
+        if e.HasField("workflow_execution_update_completed_event_attributes")
+    ]
+    assert any(item["offset"] == 3 for answer in answered for item in answer["items"]), answered
     await handle.signal(OfficialHostWorkflow.finish_now)
 
 
