@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from tests.runtime.helpers import runs_of
 from wstream import WorkflowStreamClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +67,41 @@ async def test_example_runs_as_written(
         await asyncio.wait_for(example.follow(client, workflow_id), 60)
     assert capsys.readouterr().out.splitlines() == ["0 start 0", "1 fetch 10", "2 done 100"]
     assert await handle.result() is None  # finished by the signal, after the stream drained
+
+
+async def test_example_continues_as_new_and_reads_every_run(
+    client: Client,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The test dev server suggests continue-as-new at 300 history events (the lowered
+    # budget); one signal per item takes the example's workflow through several runs.
+    name = f"readme_example_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(runtime_example())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    example = importlib.import_module(name)
+    workflow_id = f"readme-long-{uuid.uuid4().hex[:8]}"
+    count = 800
+    async with Worker(client, task_queue=task_queue, workflows=[example.Job]):
+        handle = await client.start_workflow(
+            example.Job.run, None, id=workflow_id, task_queue=task_queue
+        )
+        stream = WorkflowStreamClient.create(client, workflow_id, max_batch_size=1)
+        progress = stream.topic("progress", type=example.Progress)
+        while await stream.get_offset() < 1:
+            await asyncio.sleep(0.05)
+        async with stream:
+            for n in range(count):
+                await progress.publish_wait(example.Progress(step=f"s{n}", percent=n % 101))
+        await example.publish(client, workflow_id)
+        await client.get_workflow_handle(workflow_id).signal(example.Job.finish)
+        capsys.readouterr()
+        await asyncio.wait_for(example.follow(client, workflow_id), 120)
+        assert await handle.result() is None
+    expected = ["0 start 0"]
+    expected += [f"{n + 1} s{n} {n % 101}" for n in range(count)]
+    expected += [f"{count + 1} fetch 10", f"{count + 2} done 100"]
+    assert capsys.readouterr().out.splitlines() == expected
+    assert len(await runs_of(client, workflow_id)) >= 3

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 
 from tests.runtime.stream_workflows import HostInput, HostWorkflow
 from wstream import WorkflowStreamItem
@@ -55,3 +55,15 @@ async def collect_all(
         return [item async for item in items]
 
     return await asyncio.wait_for(read(), timeout)
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecution]:
+    """Every run of the chain, as visibility lists them (waits for the last to show)."""
+    for _ in range(100):
+        runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+        if runs and all(r.status is not None for r in runs):
+            statuses = {r.status for r in runs}
+            if WorkflowExecutionStatus.RUNNING not in statuses:
+                return runs
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"visibility did not list the closed chain of {workflow_id}")

@@ -16,12 +16,11 @@ from temporalio.client import (
     Interceptor,
     OutboundInterceptor,
     SignalWorkflowInput,
-    WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from tests.runtime.helpers import FIGURES, collect_all
+from tests.runtime.helpers import FIGURES, collect_all, runs_of
 from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
 from wstream.wire import PUBLISH_SIGNAL, SealedSegment
@@ -83,18 +82,6 @@ def check_log(items: list[WorkflowStreamItem[str]], publishers: dict[str, int]) 
             expected.append(f"run {run} sealed")
     assert marks == expected
     return runs
-
-
-async def runs_of(client: Client, workflow_id: str) -> list[Any]:
-    """Every run of the chain, as visibility lists them (waits for the last to show)."""
-    for _ in range(100):
-        runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
-        if runs and all(r.status is not None for r in runs):
-            statuses = {r.status for r in runs}
-            if WorkflowExecutionStatus.RUNNING not in statuses:
-                return runs
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"visibility did not list the closed chain of {workflow_id}")
 
 
 async def test_several_runs_read_back_from_zero_and_live_exactly_once(
