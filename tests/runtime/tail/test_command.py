@@ -198,6 +198,41 @@ async def test_environment_variables_pick_server_and_namespace(
     assert flag_wins.lines == ['{"offset":0,"topic":"t","data":"x"}']
 
 
+async def test_profile_of_a_temporal_config_file_picks_the_server(
+    client: Client, task_queue: str, worker: Worker, tmp_path: Path
+) -> None:
+    workflow_id = await finished_host(client, task_queue, [("t", "x")])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f'[profile.default]\naddress = "{dead}"\n\n'
+        f'[profile.dev]\naddress = "{address_of(client)}"\nnamespace = "default"\n'
+        '[profile.dev.grpc_meta]\nx-wstream-test = "profile-dev"\n'
+    )
+    env = cli_env(tmp_path, TEMPORAL_CONFIG_FILE=str(config))
+    expected = ['{"offset":0,"topic":"t","data":"x"}']
+
+    chosen = await run_cli(["tail", workflow_id, "--json", "--profile", "dev"], env)
+    assert chosen.status == 0, chosen.err
+    assert chosen.lines == expected
+
+    by_env = await run_cli(["tail", workflow_id, "--json"], {**env, "TEMPORAL_PROFILE": "dev"})
+    assert by_env.status == 0, by_env.err
+    assert by_env.lines == expected
+
+    default = await run_cli(["tail", workflow_id, "--json"], env)
+    assert default.status == 1
+    assert default.err.startswith(f"wstream tail: cannot connect to Temporal at {dead}")
+
+    unknown = await run_cli(["tail", workflow_id, "--json", "--profile", "nope"], env)
+    assert unknown.status == 2
+    assert "cannot load the Temporal client configuration" in unknown.err
+    assert "nope" in unknown.err
+    assert "Traceback" not in unknown.err + default.err
+
+
 async def test_unknown_workflow_no_stream_and_unreachable_server(
     client: Client, task_queue: str, worker: Worker, tmp_path: Path
 ) -> None:

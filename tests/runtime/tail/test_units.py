@@ -93,6 +93,49 @@ def test_tls_mistakes_name_the_option(tmp_path: Path) -> None:
         connect_settings(parse("--tls-ca-path", str(missing)), no_file)
 
 
+def test_config_file_profiles(tmp_path: Path) -> None:
+    ca = pem(tmp_path, "CA")
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        "[profile.default]\n"
+        'address = "default.example:7233"\n'
+        "[profile.dev]\n"
+        'address = "dev.example:7233"\n'
+        'namespace = "dev-ns"\n'
+        'api_key = "k-dev"\n'
+        "[profile.dev.tls]\n"
+        'server_name = "sni.example"\n'
+        f"server_ca_cert_path = {str(ca)!r}\n"
+        "[profile.dev.grpc_meta]\n"
+        'x-team = "streams"\n'
+    )
+    env = {"TEMPORAL_CONFIG_FILE": str(config)}
+    default = connect_settings(parse(), env)
+    assert (default.address, default.namespace, default.tls) == (
+        "default.example:7233",
+        "default",
+        False,
+    )
+    for chosen in (connect_settings(parse("--profile", "dev"), env),
+                   connect_settings(parse(), {**env, "TEMPORAL_PROFILE": "dev"})):  # fmt: skip
+        assert (chosen.address, chosen.namespace, chosen.api_key) == (
+            "dev.example:7233",
+            "dev-ns",
+            "k-dev",
+        )
+        assert chosen.tls == TLSConfig(
+            server_root_ca_cert=b"-----BEGIN CA-----\n", domain="sni.example"
+        )
+        assert dict(chosen.rpc_metadata) == {"x-team": "streams"}
+    # The environment goes over the profile, and flags over both.
+    over = connect_settings(
+        parse("--profile", "dev", "-n", "flag-ns"), {**env, "TEMPORAL_ADDRESS": "env:1"}
+    )
+    assert (over.address, over.namespace) == ("env:1", "flag-ns")
+    with pytest.raises(TailError, match=r"cannot load the Temporal client configuration.*'nope'"):
+        connect_settings(parse("--profile", "nope"), env)
+
+
 def test_lines_stay_single_and_free_of_control_characters() -> None:
     line = human_line(7, "a\nb", '"x\x1b[2Jy"', colour=False)
     assert line == '     7  a\\nb  "x\\x1b[2Jy"'
