@@ -27,6 +27,7 @@ from wstream.sse.events import (
 from wstream.sse.registry import FeedRegistry
 from wstream.sse.request import LAST_EVENT_ID, BadStreamRequest, StreamRequest, parse_request
 from wstream.sse.response import EventStreamResponse
+from wstream.sse.tasks import bounded
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,9 @@ def stream_events(
         stream = WorkflowStreamClient.create(client, target)
         try:
             # Checked before any event, so a wrong id is a plain 404 and not a broken stream.
-            end = await asyncio.wait_for(stream.get_offset(), _FIRST_ANSWER_TIMEOUT_SECONDS)
+            end = await bounded(
+                stream.get_offset(), _FIRST_ANSWER_TIMEOUT_SECONDS, "the stream offset query"
+            )
         except StreamNotFoundError as error:
             return _error(404, str(error))
         except asyncio.TimeoutError:

@@ -18,6 +18,7 @@ from wstream.sse.frames import (
     item_frame,
     retry_frame,
 )
+from wstream.sse.tasks import bounded, stop
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN
 
 logger = logging.getLogger(__name__)
@@ -159,9 +160,7 @@ async def event_frames(
                 return
     finally:
         if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pending
+            await stop(pending)
         closer = getattr(items, "aclose", None)
         if closer is not None:
             with contextlib.suppress(Exception):
@@ -170,7 +169,7 @@ async def event_frames(
 
 async def _final_offset(end_offset: Callable[[], Awaitable[int]], after_last: int) -> int:
     try:
-        return await asyncio.wait_for(end_offset(), _END_OFFSET_TIMEOUT_SECONDS)
+        return await bounded(end_offset(), _END_OFFSET_TIMEOUT_SECONDS, "the end offset query")
     except Exception as error:
         # The items are all sent; an unknown end offset must not turn the end into an error.
         logger.info("event stream end: end offset unavailable (%s); sending %d", error, after_last)

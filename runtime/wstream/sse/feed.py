@@ -16,6 +16,7 @@ from temporalio.client import Client
 from wstream.client import WorkflowStreamClient
 from wstream.item import WorkflowStreamItem
 from wstream.pages import PollStats
+from wstream.sse.tasks import bounded
 
 logger = logging.getLogger(__name__)
 
@@ -183,8 +184,8 @@ class Feed:
             # Asked once here rather than by every connection for its end frame: queries
             # on a closed workflow make its worker replay the history.
             try:
-                self._end_offset = await asyncio.wait_for(
-                    self._stream.get_offset(), _END_OFFSET_TIMEOUT_SECONDS
+                self._end_offset = await bounded(
+                    self._stream.get_offset(), _END_OFFSET_TIMEOUT_SECONDS, "the end offset query"
                 )
             except Exception as error:
                 logger.info(

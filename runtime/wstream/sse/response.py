@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from wstream.sse.tasks import stop
+
 #: Headers of every event stream: never cached, never buffered by a reverse proxy (nginx).
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -37,14 +39,11 @@ class EventStreamResponse(Response):
         watcher = asyncio.ensure_future(_until_disconnect(receive))
         try:
             done, _ = await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if writer in done:
+            for task in done:
                 with contextlib.suppress(OSError):  # the client left during the last write
-                    writer.result()
+                    task.result()
         finally:
-            for task in (writer, watcher):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, OSError):
-                    await task
+            await stop(writer, watcher)
             closer = getattr(self._frames, "aclose", None)
             if closer is not None:
                 await closer()
