@@ -23,6 +23,10 @@ DEFAULT_MAX_BUFFER_ITEMS: Final = 100_000
 DEFAULT_MAX_BUFFER_BYTES: Final = 32 * 1024 * 1024
 #: A poll answer (query or update result) is paged below this many bytes.
 MAX_POLL_RESPONSE_BYTES: Final = 1_000_000
+#: Page bound of a query from a wstream reader (``follow_segments``): below the server's
+#: 2 MB blob limit on query results. A closed run replays its whole history for every
+#: query it answers, so bigger pages read sealed segments in fewer replays.
+MAX_READER_PAGE_BYTES: Final = 1_900_000
 #: ``get_state`` refuses a state larger than this: it must fit in one continue-as-new payload.
 MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024
 #: Log bytes one run writes to its history before the stream asks to continue as new. With

@@ -449,13 +449,18 @@ class WorkflowStream:
         size = 0
         next_offset = self.end_offset
         more_ready = False
+        limit = (
+            limits.MAX_READER_PAGE_BYTES
+            if request.follow_segments
+            else limits.MAX_POLL_RESPONSE_BYTES
+        )
         for index in range(start - self._base_offset, len(self._data)):
             topic = self._topics[index]
             if wanted is not None and topic not in wanted:
                 continue
             data = self._data[index]
             item_size = _item_size(topic, data)
-            if items and size + item_size > limits.MAX_POLL_RESPONSE_BYTES:
+            if items and size + item_size > limit:
                 next_offset = self._base_offset + index
                 more_ready = True
                 break
