@@ -18,12 +18,14 @@ class Impl:
     name: str
     workflow: str
     client_class: Any
+    #: The workflow hosting the stream with the README's continue-as-new pattern.
+    long_workflow: str
 
     def client(self, client: Client, workflow_id: str, **options: Any) -> Any:
         """A stream client (``batch_interval`` and ``max_batch_size`` work for both)."""
         return self.client_class.create(client, workflow_id, **options)
 
 
-WSTREAM = Impl("wstream", "WstreamHost", WorkflowStreamClient)
-OFFICIAL = Impl("official", "OfficialHost", OfficialClient)
+WSTREAM = Impl("wstream", "WstreamHost", WorkflowStreamClient, "WstreamLongHost")
+OFFICIAL = Impl("official", "OfficialHost", OfficialClient, "OfficialLongHost")
 IMPLS = (WSTREAM, OFFICIAL)

@@ -52,6 +52,15 @@ ROWS = [
     Row("fanout_updates", "6. fan-out updates spent", "updates", "le", 0.1),
     Row("fanout_p50_ms", "6. fan-out latency p50", "ms", "le", 1.5),
     Row("fanout_p99_ms", "6. fan-out latency p99", "ms"),
+    Row("long_items_per_s", "9. long stream: sustained publish", "items/s"),
+    Row("long_runs", "9. long stream: runs", "runs"),
+    Row("long_max_run_history_mb", "9. long stream: largest run history", "MB"),
+    Row("long_total_history_mb", "9. long stream: total history", "MB"),
+    Row("long_signal_p99_ms", "9. long stream: publish signal p99", "ms"),
+    Row("long_signal_max_ms", "9. long stream: publish signal max", "ms"),
+    Row("long_readback_items_per_s", "9. long stream: read back from 0", "items/s"),
+    Row("long_lost", "9. long stream: lost", "items"),
+    Row("long_duplicated", "9. long stream: duplicated", "items"),
     Row("encode_us", "7. typed encode", "µs/item"),
     Row("decode_us", "7. typed decode", "µs/item", "le", 0.5),
     Row("generator_seconds", "8. wstream-gen, 200 topics", "s", "lt", 10.0, absolute=True),
@@ -115,6 +124,38 @@ def summarize(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str
     return summary
 
 
+#: wstream's long stream against its own single-run figures: (label, figure, baseline, ≥ bound).
+SINGLE_RUN = [
+    ("9. sustained vs single-run burst", "long_items_per_s", "burst_items_per_s", 0.8),
+    ("9. read back vs in-run backlog", "long_readback_items_per_s", "backlog_items_per_s", 0.5),
+]
+
+
+def against_single_run(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """wstream's long-stream figures as ratios to the same run's single-run figures."""
+    ours = {entry["key"]: entry["wstream"] for entry in summary}
+    entries = []
+    for label, key, baseline_key, bound in SINGLE_RUN:
+        value, baseline = ours.get(key), ours.get(baseline_key)
+        numeric = isinstance(value, int | float) and isinstance(baseline, int | float)
+        ratio = value / baseline if numeric and baseline else None
+        entries.append(
+            {
+                "metric": label,
+                "key": key,
+                "unit": "items/s",
+                "wstream": value,
+                "official": baseline,
+                "wstream_failed_runs": 0,
+                "official_failed_runs": 0,
+                "ratio": ratio,
+                "target": f"ratio ≥ {bound:g}",
+                "met": ratio is not None and ratio >= bound,
+            }
+        )
+    return entries
+
+
 def _sym(op: str) -> str:
     return {"ge": "≥", "le": "≤", "lt": "<"}[op]
 
@@ -131,9 +172,12 @@ def _fmt(value: Any) -> str:
     return f"{value:.2f}"
 
 
-def table(summary: list[dict[str, Any]], *, markdown: bool = False) -> str:
-    """The summary as a text (or Markdown) table."""
-    header = ["scenario", "unit", "wstream", "official", "ratio w/o", "target", "met"]
+def table(
+    summary: list[dict[str, Any]], *, markdown: bool = False, baseline: str = "official"
+) -> str:
+    """The summary as a text (or Markdown) table; ``baseline`` names the compared column."""
+    ratio = "ratio w/o" if baseline == "official" else "ratio"
+    header = ["scenario", "unit", "wstream", baseline, ratio, "target", "met"]
     lines = []
     for entry in summary:
         ours = _fmt(entry["wstream"])

@@ -17,12 +17,12 @@ from typing import Any
 from benchmarks import report
 from benchmarks.data import record_bytes
 from benchmarks.impls import IMPLS, Impl
-from benchmarks.scenarios import codec, generator, live, publish
+from benchmarks.scenarios import codec, generator, live, long_stream, publish
 from benchmarks.scenarios.common import failure
 from benchmarks.server import Bench, dev_server, finish, worker_process
 
 RESULTS = Path(__file__).parent / "results"
-SCENARIOS = ("publish", "latency", "fanout", "codec", "generator")
+SCENARIOS = ("publish", "latency", "fanout", "long", "codec", "generator")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Config:
     fanout_batch_interval: float = 0.25
     codec_items: int = 20_000
     generator_topics: int = 200
+    #: Bytes of ~150-byte items streamed through one workflow id (scenario 9).
+    long_bytes: int = 100_000_000
+    long_timeout: float = 900.0
     timeout: float = 120.0
 
 
@@ -51,6 +54,8 @@ QUICK = Config(
     fanout_seconds=2.0,
     codec_items=5_000,
     generator_topics=200,
+    long_bytes=8_000_000,
+    long_timeout=120.0,
     timeout=30.0,
 )
 
@@ -130,6 +135,14 @@ async def _run_block(
             "fanout_all_received",
         )
         runs["fanout"][impl.name].append(got)
+    if "long" in only:
+        _log(f"long stream rep {rep + 1} {impl.name}")
+        got = await _guarded(
+            long_stream.run(bench, impl, config.long_bytes, config.long_timeout),
+            config.long_timeout * 2,
+            "long_items_per_s",
+        )
+        runs["long"][impl.name].append(got)
 
 
 def run_local_scenarios(
@@ -181,13 +194,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     started = time.monotonic()
     print(f"wstream benchmarks ({'quick' if args.quick else 'full'}): {config}", flush=True)
-    if only & {"publish", "latency", "fanout"}:
+    if only & {"publish", "latency", "fanout", "long"}:
         asyncio.run(run_server_scenarios(config, only, runs))
     run_local_scenarios(config, only, runs)
     summary = report.summarize(runs)
     elapsed = time.monotonic() - started
     print()
     print(report.table(summary))
+    print()
+    print(report.table(report.against_single_run(summary), baseline="single run"))
     print(f"\n(medians of {config.repeats} run(s); ratio = wstream/official; {elapsed:.0f} s)")
     document = {
         "meta": {
@@ -204,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             "only": sorted(only),
         },
         "summary": summary,
+        "long_stream_vs_single_run": report.against_single_run(summary),
         "runs": runs,
     }
     default = RESULTS / ("quick.json" if args.quick else "latest.json")

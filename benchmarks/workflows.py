@@ -6,8 +6,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from temporalio.contrib.workflow_streams import WorkflowStream as OfficialStream
+    from temporalio.contrib.workflow_streams import WorkflowStreamState as OfficialState
 
-    from wstream import WorkflowStream
+    from wstream import WorkflowStream, WorkflowStreamState
 
 
 @workflow.defn
@@ -47,4 +48,49 @@ class OfficialHost:
         await workflow.wait_condition(lambda: self.finish)
 
 
-WORKFLOWS = [WstreamHost, OfficialHost]
+@workflow.defn
+class WstreamLongHost:
+    """The README's long-lived pattern on wstream: continue as new whenever suggested."""
+
+    @workflow.init
+    def __init__(self, state: WorkflowStreamState | None = None) -> None:
+        self.stream = WorkflowStream(prior_state=state)
+        self.finish = False
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.run
+    async def run(self, state: WorkflowStreamState | None = None) -> int:
+        await workflow.wait_condition(
+            lambda: self.finish or self.stream.continue_as_new_suggested()
+        )
+        if not self.finish:
+            await self.stream.continue_as_new(lambda s: [s])
+        return self.stream.end_offset
+
+
+@workflow.defn
+class OfficialLongHost:
+    """The same pattern on the official module (it has no suggestion of its own)."""
+
+    @workflow.init
+    def __init__(self, state: OfficialState | None = None) -> None:
+        self.stream = OfficialStream(prior_state=state)
+        self.finish = False
+
+    @workflow.signal
+    def finish_now(self) -> None:
+        self.finish = True
+
+    @workflow.run
+    async def run(self, state: OfficialState | None = None) -> None:
+        await workflow.wait_condition(
+            lambda: self.finish or workflow.info().is_continue_as_new_suggested()
+        )
+        if not self.finish:
+            await self.stream.continue_as_new(lambda s: [s])
+
+
+WORKFLOWS = [WstreamHost, OfficialHost, WstreamLongHost, OfficialLongHost]
