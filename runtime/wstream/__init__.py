@@ -6,6 +6,7 @@ from wstream.errors import (
     BufferFullError,
     ItemDecodeError,
     ItemTooLargeError,
+    PayloadTypeError,
     StateTooLargeError,
     StreamNotFoundError,
     WorkflowStreamError,
@@ -15,7 +16,14 @@ from wstream.pages import PollStats
 from wstream.stream import WorkflowStream
 from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
 from wstream.typed import ClientOptions, TypedStreamClient, TypedWorkflowStream
-from wstream.wire import PublisherState, WorkflowStreamState
+from wstream.wire import (
+    PollInput,
+    PollResult,
+    PublishEntry,
+    PublisherState,
+    PublishInput,
+    WorkflowStreamState,
+)
 
 __all__ = [
     "BufferFullError",
@@ -25,7 +33,12 @@ __all__ = [
     "ItemTooLargeError",
     "ModelCodec",
     "PayloadCodec",
+    "PayloadTypeError",
+    "PollInput",
+    "PollResult",
     "PollStats",
+    "PublishEntry",
+    "PublishInput",
     "PublisherState",
     "RawCodec",
     "RootModelCodec",

@@ -10,6 +10,11 @@ from temporalio.converter import PayloadConverter
 from wstream.codec import PayloadCodec, codec_for
 
 
+def value_type(type_hint: Any) -> Any:
+    """The type a topic binds: ``None`` (the official module's default) means ``Any``."""
+    return Any if type_hint is None else type_hint
+
+
 def _type_name(type_hint: Any) -> str:
     return getattr(type_hint, "__qualname__", None) or repr(type_hint)
 
@@ -26,13 +31,17 @@ class TopicBindings:
     def bind(self, name: str, type_hint: Any, codec: PayloadCodec[Any] | None) -> PayloadCodec[Any]:
         """Bind ``name`` to ``type_hint`` (idempotent) and return its codec.
 
+        ``None`` stands for ``Any``, as the official module's ``type=None`` default does.
+
         Raises:
-            TypeError: ``type_hint`` is ``Payload``.
+            PayloadTypeError: ``type_hint`` is ``Payload`` (a ``RuntimeError`` and a
+                ``TypeError``).
             RuntimeError: ``name`` is already bound to a different type or codec.
             ValueError: ``name`` is empty.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"topic name must be a non-empty string, got {name!r}")
+        type_hint = value_type(type_hint)
         chosen = codec if codec is not None else codec_for(type_hint, self._converter())
         existing = self._bound.get(name)
         if existing is not None:
@@ -46,6 +55,14 @@ class TopicBindings:
             return old_codec
         self._bound[name] = (type_hint, chosen)
         return chosen
+
+    def unbound_codec(self, type_hint: Any) -> PayloadCodec[Any]:
+        """The codec for ``type_hint`` without binding it to any topic name.
+
+        Raises:
+            PayloadTypeError: ``type_hint`` is ``Payload``.
+        """
+        return codec_for(value_type(type_hint), self._converter())
 
     def codec(self, name: str) -> PayloadCodec[Any]:
         """The codec bound to ``name``, or the converter's codec for ``Any``."""

@@ -18,7 +18,7 @@ from typing_extensions import Self
 
 from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
-from wstream.bindings import TopicBindings
+from wstream.bindings import TopicBindings, value_type
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
@@ -145,8 +145,9 @@ class WorkflowStreamClient:
         workflow_id = activity.info().workflow_id
         if not workflow_id:
             raise RuntimeError(
-                "this activity was not started by a workflow (standalone activity), so there "
-                "is no parent stream; use WorkflowStreamClient.create(client, workflow_id)"
+                "this activity was not started by a workflow (standalone activity): it has no "
+                "parent workflow, so no stream to publish to; use WorkflowStreamClient.create("
+                "activity.client(), workflow_id) with the target workflow's id"
             )
         return cls.create(
             activity.client(),
@@ -348,7 +349,7 @@ class WorkflowStreamClient:
             self._wake.set()
 
     @overload
-    def topic(self, name: str) -> TopicHandle[Any]: ...
+    def topic(self, name: str, *, type: None = None) -> TopicHandle[Any]: ...
 
     @overload
     def topic(
@@ -356,7 +357,7 @@ class WorkflowStreamClient:
     ) -> TopicHandle[T]: ...
 
     def topic(
-        self, name: str, *, type: Any = Any, codec: PayloadCodec[Any] | None = None
+        self, name: str, *, type: Any = None, codec: PayloadCodec[Any] | None = None
     ) -> TopicHandle[Any]:
         """Return a typed handle for topic ``name``.
 
@@ -366,15 +367,17 @@ class WorkflowStreamClient:
 
         Args:
             name: The topic's wire name.
-            type: The value type (``Any`` when omitted); Pydantic models take the
+            type: The value type (``None`` or omitted: ``Any``); Pydantic models take the
                 pydantic-core fast path.
             codec: A codec to use instead of the one chosen for ``type``.
 
         Raises:
             RuntimeError: the topic is already bound to a different type.
-            TypeError: ``type`` is ``Payload`` (use ``RawValue``).
+            PayloadTypeError: ``type`` is ``Payload`` (use ``RawValue``); a
+                ``RuntimeError`` and a ``TypeError``.
         """
-        return TopicHandle(self, name, type, self._bindings.bind(name, type, codec))
+        bound = value_type(type)
+        return TopicHandle(self, name, bound, self._bindings.bind(name, bound, codec))
 
     # -- subscribing -----------------------------------------------------------------------
 
@@ -426,13 +429,14 @@ class WorkflowStreamClient:
         Raises:
             ItemDecodeError: an item does not decode (names its topic and offset).
             StreamNotFoundError: the workflow does not exist or hosts no stream.
-            TypeError: ``result_type`` is ``Payload``.
+            PayloadTypeError: ``result_type`` is ``Payload`` (use ``RawValue``); a
+                ``RuntimeError`` and a ``TypeError``.
         """
         names = [topics] if isinstance(topics, str) else list(topics or [])
         codecs: dict[str, PayloadCodec[Any]] | None = None
         fixed: PayloadCodec[Any] | None = None
         if result_type is not None:
-            fixed = codec_for(result_type, self._payload_converter())
+            fixed = codec_for(result_type, self._payload_converter(), argument="result_type")
         return self._subscribe_codecs(names, from_offset, codecs, fixed, poll_cooldown)
 
     def _subscribe_codecs(

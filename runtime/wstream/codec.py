@@ -9,6 +9,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
 
+from wstream.errors import PayloadTypeError
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -145,18 +147,21 @@ def _naming_topic(error: ValidationError, topic: str) -> ValidationError:
         return error
 
 
-def codec_for(type_hint: Any, converter: PayloadConverter) -> PayloadCodec[Any]:
+def codec_for(
+    type_hint: Any, converter: PayloadConverter, *, argument: str = "type"
+) -> PayloadCodec[Any]:
     """Choose the codec for a type: Pydantic models take the fast path.
 
+    Args:
+        type_hint: The value type (``Any`` for whatever the converter makes of a payload).
+        converter: The payload converter for types without a dedicated codec.
+        argument: The caller's argument that carried ``type_hint``, named in errors.
+
     Raises:
-        TypeError: ``type_hint`` is ``Payload``, which is not a value type.
+        PayloadTypeError: ``type_hint`` is ``Payload``, which is not a value type.
     """
     if type_hint is Payload:
-        raise TypeError(
-            "type=Payload is not supported: a Payload is a wire envelope, not a value type. "
-            "Use type=temporalio.common.RawValue to receive raw payloads; a pre-built Payload "
-            "may be published on any topic handle as is"
-        )
+        raise PayloadTypeError(argument)
     if type_hint is RawValue:
         return RawCodec()
     if isinstance(type_hint, type) and issubclass(type_hint, BaseModel):

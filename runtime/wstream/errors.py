@@ -37,6 +37,23 @@ class ItemTooLargeError(WorkflowStreamError, ValueError):
         self.limit = limit
 
 
+class PayloadTypeError(WorkflowStreamError, RuntimeError, TypeError):
+    """``Payload`` was given as a topic's value type or as a subscription's result type.
+
+    A ``RuntimeError``, as the official module raises for this misuse, and a ``TypeError``,
+    as it is one.
+    """
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(
+            f"{argument}=Payload is not supported: a Payload is a wire envelope, not a value "
+            f"type, and the payload converter cannot decode to it. Use "
+            f"{argument}=temporalio.common.RawValue to receive raw payloads; a pre-built "
+            "Payload may be published as is on any topic handle"
+        )
+        self.argument = argument
+
+
 class BufferFullError(WorkflowStreamError):
     """The client's publish buffer is at its bound; use ``publish_wait`` to wait for room."""
 

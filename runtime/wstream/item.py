@@ -16,9 +16,10 @@ class WorkflowStreamItem(Generic[T]):
         topic: The topic the item was published to.
         data: The decoded value (its type follows the subscription's ``result_type`` or the
             type bound to the topic).
-        offset: The item's global offset in the stream, stable across continue-as-new.
+        offset: The item's global offset in the stream, stable across continue-as-new
+            (``0`` when omitted, as in the official module).
     """
 
     topic: str
     data: T
-    offset: int
+    offset: int = 0

@@ -48,10 +48,25 @@ class TopicHandle(_BoundTopic[T]):
     """A client's typed view of one topic, made by :meth:`WorkflowStreamClient.topic`."""
 
     def __init__(
-        self, client: WorkflowStreamClient, name: str, type: type[T], codec: PayloadCodec[T]
+        self,
+        client: WorkflowStreamClient,
+        name: str,
+        type: type[T],
+        codec: PayloadCodec[T] | None = None,
     ) -> None:
-        """Bind the handle; use ``WorkflowStreamClient.topic`` rather than calling this."""
-        super().__init__(name, type, codec)
+        """Bind the handle directly; prefer ``WorkflowStreamClient.topic``.
+
+        Only ``topic`` checks that a topic keeps one type on its client.
+
+        Args:
+            client: The client publishing and subscribing.
+            name: The topic's wire name.
+            type: The value type.
+            codec: The codec (default: the one the client chooses for ``type``).
+        """
+        super().__init__(
+            name, type, codec if codec is not None else client._bindings.unbound_codec(type)
+        )
         self._client = client
 
     def publish(self, value: T | Payload, *, force_flush: bool = False) -> None:
@@ -99,10 +114,25 @@ class WorkflowTopicHandle(_BoundTopic[T]):
     """The workflow's typed view of one topic, made by :meth:`WorkflowStream.topic`."""
 
     def __init__(
-        self, stream: WorkflowStream, name: str, type: type[T], codec: PayloadCodec[T]
+        self,
+        stream: WorkflowStream,
+        name: str,
+        type: type[T],
+        codec: PayloadCodec[T] | None = None,
     ) -> None:
-        """Bind the handle; use ``WorkflowStream.topic`` rather than calling this."""
-        super().__init__(name, type, codec)
+        """Bind the handle directly; prefer ``WorkflowStream.topic``.
+
+        Only ``topic`` checks that a topic keeps one type on its stream.
+
+        Args:
+            stream: The workflow's stream.
+            name: The topic's wire name.
+            type: The value type.
+            codec: The codec (default: the one the stream chooses for ``type``).
+        """
+        super().__init__(
+            name, type, codec if codec is not None else stream._bindings.unbound_codec(type)
+        )
         self._stream = stream
 
     def publish(self, value: T | Payload) -> None:
