@@ -152,7 +152,15 @@ class Poller:
                 )
                 self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
             return None
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+            if isinstance(error.__cause__, asyncio.CancelledError):
+                # temporalio reports the cancel of the awaiting task this way; the
+                # subscription was cancelled, so it must end, not poll on.
+                raise asyncio.CancelledError() from error
+            logger.debug("long-poll update ended: %s", error)
+            self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
+            return None
+        except RPCError as error:
             # Too many updates in flight, the run closed under us, or a network blip: the
             # query loop decides what happened.
             logger.debug("long-poll update ended: %s", error)

@@ -87,12 +87,6 @@ async def test_stop_ends_every_task_and_lets_the_callers_cancel_through() -> Non
     assert a.cancelled() and b.cancelled()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="poller.py _long_poll catches WorkflowUpdateRPCTimeoutOrCancelledError, which "
-    "temporalio raises from execute_update when the awaiting task is cancelled (its "
-    "__cause__ is the CancelledError): the cancel is swallowed and the subscription goes on",
-)
 async def test_cancelled_subscriber_parked_on_the_long_poll_ends(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
