@@ -177,6 +177,7 @@ class Publisher:
         """
         if self._stream_checked:
             return
+        started = time.monotonic()
         try:
             with stream_errors(self.handle.id):
                 await self.handle.query(
@@ -190,12 +191,13 @@ class Publisher:
             ) from error
         except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
             logger.debug("workflow stream %s: stream check undecided: %s", self.handle.id, error)
-            if not (
-                isinstance(error, RPCError) and error.status == RPCStatusCode.DEADLINE_EXCEEDED
-            ):
+            # Silence (no worker) ends as DEADLINE_EXCEEDED or, when the client's own timer
+            # fires first, CANCELLED: told apart from a refusal by the time it took.
+            silent = time.monotonic() - started >= 0.9 * _STREAM_CHECK_TIMEOUT.total_seconds()
+            if not silent:
                 # A quick refusal (server away, first workflow task not done yet) costs
-                # little: ask again before the next batch. Silence (no worker) would cost the
-                # deadline every time, so after one the batches go out unchecked.
+                # little: ask again before the next batch. Silence would cost the deadline
+                # every time, so after one the batches go out unchecked.
                 return
         self._stream_checked = True
 

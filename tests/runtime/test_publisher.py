@@ -209,13 +209,6 @@ async def test_stream_check_with_no_worker_lets_the_batches_go(
     await finish_with_worker(client, task_queue, handle, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publisher.py defect: the stream check's 2 s query with no worker fails with "
-    "RPCError CANCELLED 'Timeout expired' when the client's deadline passes first (always "
-    "with any network latency, ~80% of the time on loopback), and only DEADLINE_EXCEEDED "
-    "counts as silence, so every batch waits 2 s for the check again",
-)
 async def test_stream_check_with_no_worker_is_not_asked_again_across_a_network(
     client: Client, task_queue: str
 ) -> None:
