@@ -15,7 +15,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from wstream import limits
-from wstream.bindings import TopicBindings
+from wstream.bindings import TopicBindings, value_type
 from wstream.codec import PayloadCodec
 from wstream.errors import (
     POLLERS_BUSY,
@@ -166,7 +166,7 @@ class WorkflowStream:
     # -- topics and publishing from the workflow -------------------------------------------
 
     @overload
-    def topic(self, name: str) -> WorkflowTopicHandle[Any]: ...
+    def topic(self, name: str, *, type: None = None) -> WorkflowTopicHandle[Any]: ...
 
     @overload
     def topic(
@@ -174,20 +174,22 @@ class WorkflowStream:
     ) -> WorkflowTopicHandle[T]: ...
 
     def topic(
-        self, name: str, *, type: Any = Any, codec: PayloadCodec[Any] | None = None
+        self, name: str, *, type: Any = None, codec: PayloadCodec[Any] | None = None
     ) -> WorkflowTopicHandle[Any]:
         """Return a typed handle for publishing to topic ``name`` from the workflow.
 
         Args:
             name: The topic's wire name.
-            type: The value type; Pydantic models take the pydantic-core fast path.
+            type: The value type (``None`` or omitted: ``Any``); Pydantic models take the
+                pydantic-core fast path.
             codec: A codec to use instead of the one chosen for ``type``.
 
         Raises:
             RuntimeError: the topic is already bound to a different type.
-            TypeError: ``type`` is ``Payload``.
+            PayloadTypeError: ``type`` is ``Payload`` (a ``RuntimeError`` and a ``TypeError``).
         """
-        return WorkflowTopicHandle(self, name, type, self._bindings.bind(name, type, codec))
+        bound = value_type(type)
+        return WorkflowTopicHandle(self, name, bound, self._bindings.bind(name, bound, codec))
 
     def _append(self, topic: str, payload: Payload) -> None:
         data = encode_payload(payload)

@@ -50,12 +50,7 @@ DELIBERATE: dict[str, str] = {
 }
 
 #: Gaps in files another change owns, each a strict xfail until fixed there.
-PENDING: dict[str, str] = {
-    "WorkflowStream.topic": (
-        "stream.py: WorkflowStream.topic(name, *, type: Any = None, codec=None) with None "
-        "meaning Any (bindings.value_type), as WorkflowStreamClient.topic does"
-    ),
-}
+PENDING: dict[str, str] = {}
 
 #: Phrases of the official's misuse messages that wstream's messages carry too.
 PHRASES: dict[str, str] = {
