@@ -74,10 +74,11 @@ async def _guarded(coro: Any, timeout: float, key: str) -> dict[str, Any]:
 
 async def _warm_up(bench: Bench, impl: Impl) -> None:
     """First workflow tasks load the sandbox; keep that out of the first measurement."""
-    handle = await bench.start(impl.workflow)
-    stream = impl.client(bench.client, handle.id)
-    await asyncio.wait_for(stream.get_offset(), 60)
-    await finish(handle)
+    for workflow in (impl.workflow, impl.long_workflow):
+        handle = await bench.start(workflow)
+        stream = impl.client(bench.client, handle.id)
+        await asyncio.wait_for(stream.get_offset(), 60)
+        await finish(handle)
 
 
 async def run_server_scenarios(

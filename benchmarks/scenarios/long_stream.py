@@ -79,6 +79,14 @@ async def _wait_end(stream: Any, n: int, deadline: float) -> float:
         await asyncio.sleep(0.1)
 
 
+async def _where(stream: Any) -> str:
+    """Where the stream's end offset stands, for a failure note (best effort)."""
+    try:
+        return f" (end offset {await asyncio.wait_for(stream.get_offset(), 10):,})"
+    except Exception as error:
+        return f" (end offset unknown: {failure(error)})"
+
+
 async def _chain(client: Client, workflow_id: str) -> list[Any]:
     """Every run of the chain once visibility lists them all closed."""
     runs: list[Any] = []
@@ -129,9 +137,7 @@ async def run(bench: Bench, impl: Impl, total_bytes: int, timeout: float) -> dic
         done = await _wait_end(stream, n, deadline)
         figures["long_items_per_s"] = n / (done - started)
     except Exception as error:
-        end = await asyncio.wait_for(stream.get_offset(), 10) if impl is WSTREAM else None
-        note = f" (end offset {end:,})" if end is not None else ""
-        figures["long_items_per_s"] = failure(error) + note
+        figures["long_items_per_s"] = failure(error) + await _where(stream)
         await finish(client.get_workflow_handle(handle.id))
         return figures
     if timed.seconds:
