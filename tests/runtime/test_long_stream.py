@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.api.common.v1 import WorkflowExecution
@@ -17,12 +21,16 @@ from temporalio.client import (
     OutboundInterceptor,
     SignalWorkflowInput,
 )
+from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.runtime.helpers import FIGURES, collect_all, runs_of
 from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
+from tests.runtime.sse.support import FrameReader, parse_frames, serve
+from tests.runtime.tail.process import cli_env, run_cli
 from wstream import WorkflowStreamClient, WorkflowStreamItem
+from wstream.sse import sse_app
 from wstream.wire import PUBLISH_SIGNAL, SealedSegment
 
 #: ~150-byte items, as in the issue's measurements.
@@ -246,3 +254,65 @@ async def test_a_deleted_sealed_run_reads_as_truncation(
     assert stats.items_skipped == first.end_offset
     published = [i.data for i in items if i.topic == "items"]
     assert published == [f"p:{n:06d}:{PAD}" for n in range(1_500)][-len(published) :]
+
+
+async def sealed_stream(client: Client, task_queue: str) -> tuple[str, int]:
+    """A finished stream of 1,200 items over several runs; returns its id and end offset."""
+    args = LongInput(run_log_bytes=48 * 1024, tail_bytes=1024)
+    workflow_id = await start_long(client, task_queue, args)
+    await publish(client, workflow_id, "p", 1_200, pace=40, max_batch_bytes=8 * 1024)
+    return workflow_id, await finish(client, workflow_id)
+
+
+async def test_tail_and_the_sse_bridge_read_sealed_segments(
+    client: Client, long_worker: Worker, task_queue: str, tmp_path: Path
+) -> None:
+    workflow_id, end = await sealed_stream(client, task_queue)
+    assert len(await runs_of(client, workflow_id)) >= 3
+    address = client.service_client.config.target_host
+    done = await run_cli(["tail", workflow_id, "--json", "--address", address], cli_env(tmp_path))
+    assert done.status == 0, done.err
+    lines = [json.loads(line) for line in done.out.splitlines()]
+    assert [line["offset"] for line in lines] == list(range(end))
+    assert [line["data"] for line in lines if line["topic"] == "items"] == [
+        f"p:{n:06d}:{PAD}" for n in range(1_200)
+    ]
+
+    app = sse_app(client, retry=None, poll_cooldown=timedelta(milliseconds=20))
+    async with (
+        serve(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+        http.stream("GET", f"/{workflow_id}") as response,
+    ):
+        frames = parse_frames(await FrameReader(response).to_end())
+    assert [int(f["id"]) for f in frames if "id" in f] == list(range(end))
+
+
+async def test_an_official_client_sees_sealed_segments_as_truncated(
+    client: Client, long_worker: Worker, task_queue: str
+) -> None:
+    args = LongInput(run_log_bytes=48 * 1024, tail_bytes=1024)
+    workflow_id = await start_long(client, task_queue, args)
+    await publish(client, workflow_id, "p", 1_200, pace=40, max_batch_bytes=8 * 1024)
+    theirs = OfficialClient.create(client, workflow_id)
+    first = None
+    async for item in theirs.subscribe(["items"], 0, result_type=str):
+        first = item
+        break
+    assert first is not None
+    segments: list[SealedSegment] = await client.get_workflow_handle(workflow_id).query(
+        LongStreamWorkflow.segments
+    )
+    # It starts at the latest run's base, as after truncate(); wstream reads from 0.
+    assert first.offset > 0
+    assert first.offset >= segments[-1].first_offset
+    ours, _ = await asyncio.gather(
+        collect_all(
+            WorkflowStreamClient.create(client, workflow_id).subscribe(
+                from_offset=0, result_type=str
+            )
+        ),
+        finish(client, workflow_id),
+    )
+    assert [i.offset for i in ours] == list(range(len(ours)))
+    assert ours[first.offset].data == first.data
