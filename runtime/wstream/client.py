@@ -19,6 +19,7 @@ from typing_extensions import Self
 from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings, value_type
+from wstream.chain import still_running
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
@@ -278,9 +279,14 @@ class WorkflowStreamClient:
         deadline = time.monotonic() + self._publisher.max_retry_seconds
         delay = 0.05
         while True:
+            handle = self._latest_handle()
             try:
                 with stream_errors(self._handle.id):
-                    return int(await self._latest_handle().query(OFFSET_QUERY, result_type=int))
+                    return int(await handle.query(OFFSET_QUERY, result_type=int))
+            except StreamNotFoundError as error:
+                late = time.monotonic() + delay > deadline
+                if late or not error.workflow_gone or not await still_running(handle):
+                    raise
             except RPCError as error:
                 if error.status not in _OFFSET_RETRY_STATUS or time.monotonic() + delay > deadline:
                     raise

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.service import RPCError
 
+from wstream.chain import still_running
 from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
@@ -149,10 +150,17 @@ class PageReader:
                     raw = await handle.query(
                         POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
                     )
-            except StreamNotFoundError:
-                if sealed is None:
+            except StreamNotFoundError as error:
+                if not error.workflow_gone:
                     raise
-                self._skip_deleted_run(sealed)
+                if sealed is not None:
+                    self._skip_deleted_run(sealed)
+                    continue
+                if not await still_running(handle):
+                    raise
+                # Refused while the run continues as new: the next run answers.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
                 continue
             except RPCError as error:
                 if not is_retryable(error):

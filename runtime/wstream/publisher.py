@@ -21,6 +21,7 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
 from wstream.batcher import Batcher, BufferedItem
+from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.wire import OFFSET_QUERY, PUBLISH_SIGNAL
 
@@ -45,6 +46,12 @@ _FIRST_BACKOFF_SECONDS = 0.05
 #: stream. Short: with no worker running nobody answers it, and publishing must go on then.
 _STREAM_CHECK_TIMEOUT = timedelta(seconds=2)
 _MAX_BACKOFF_SECONDS = 2.0
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RPCError):
+        return f"{error.status.name if error.status else '?'} {error.message}"
+    return str(error)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -185,6 +192,8 @@ class Publisher:
                 )
         except StreamNotFoundError as error:
             if error.workflow_gone:
+                if await still_running(self.handle):
+                    return  # refused while the run continues as new: ask before the next batch
                 raise self._mark_gone(error) from error
             raise StreamNotFoundError(
                 f"{error}; nothing was sent, the {self.unsettled:,} items published stay buffered"
@@ -206,32 +215,36 @@ class Publisher:
         while True:
             if batch.first_attempt is None:
                 batch.first_attempt = time.monotonic()
+            failure: Exception
             try:
                 with stream_errors(self.handle.id):
                     await self.handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
             except StreamNotFoundError as error:
-                # A closed run takes no signal: this attempt was not applied, and none to come.
-                raise self._mark_gone(error) from error
+                if not await still_running(self.handle):
+                    # A closed run takes no signal: this attempt was not applied, and none
+                    # to come.
+                    raise self._mark_gone(error) from error
+                failure = error  # refused while the run continues as new: not applied
             except RPCError as error:
                 if not is_retryable(error):
                     raise
-                elapsed = time.monotonic() - batch.first_attempt
-                if elapsed >= self.max_retry_seconds:
-                    self._settle(batch)
-                    raise TimeoutError(
-                        f"publish batch {batch.sequence} ({len(batch.items)} items) of "
-                        f"publisher {self.publisher_id} to workflow {self.handle.id!r} could "
-                        f"not be sent within max_retry_duration={self.max_retry_seconds}s; "
-                        f"it was dropped (last error: {error.status.name if error.status else '?'}"
-                        f" {error.message})"
-                    ) from error
-                self.retries += 1
-                logger.debug("retrying publish batch %d: %s", batch.sequence, error)
-                await asyncio.sleep(min(delay, max(0.0, self.max_retry_seconds - elapsed)))
-                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
-                continue
-            self._settle(batch)
-            return
+                failure = error
+            else:
+                self._settle(batch)
+                return
+            elapsed = time.monotonic() - batch.first_attempt
+            if elapsed >= self.max_retry_seconds:
+                self._settle(batch)
+                raise TimeoutError(
+                    f"publish batch {batch.sequence} ({len(batch.items)} items) of "
+                    f"publisher {self.publisher_id} to workflow {self.handle.id!r} could "
+                    f"not be sent within max_retry_duration={self.max_retry_seconds}s; "
+                    f"it was dropped (last error: {_reason(failure)})"
+                ) from failure
+            self.retries += 1
+            logger.debug("retrying publish batch %d: %s", batch.sequence, failure)
+            await asyncio.sleep(min(delay, max(0.0, self.max_retry_seconds - elapsed)))
+            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
 
     def _settle(self, batch: PendingBatch) -> None:
         self.pending = None

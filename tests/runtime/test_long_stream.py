@@ -19,19 +19,20 @@ from temporalio.client import (
     Client,
     Interceptor,
     OutboundInterceptor,
+    QueryWorkflowInput,
     SignalWorkflowInput,
 )
 from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from tests.runtime.helpers import FIGURES, collect_all, runs_of
+from tests.runtime.helpers import FIGURES, collect, collect_all, runs_of
 from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
 from tests.runtime.sse.support import FrameReader, parse_frames, serve
 from tests.runtime.tail.process import cli_env, run_cli
-from wstream import WorkflowStreamClient, WorkflowStreamItem
+from wstream import StreamNotFoundError, WorkflowStreamClient, WorkflowStreamItem
 from wstream.sse import sse_app
-from wstream.wire import PUBLISH_SIGNAL, SealedSegment
+from wstream.wire import OFFSET_QUERY, POLL_HANDLER, PUBLISH_SIGNAL, SealedSegment
 
 #: ~150-byte items, as in the issue's measurements.
 PAD = "x" * 130
@@ -316,3 +317,61 @@ async def test_an_official_client_sees_sealed_segments_as_truncated(
     )
     assert [i.offset for i in ours] == list(range(len(ours)))
     assert ours[first.offset].data == first.data
+
+
+class RefusedAsCompleted(Interceptor):
+    """Refuses the first few publish signals and poll/offset queries as the server does to
+    a run continuing as new: NOT_FOUND "workflow execution already completed", not applied."""
+
+    def __init__(self, refusals: int) -> None:
+        self.signals_left = refusals
+        self.queries_left = refusals
+        self.refused = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Refusing(self, next)
+
+
+class _Refusing(OutboundInterceptor):
+    def __init__(self, refusals: RefusedAsCompleted, next: OutboundInterceptor) -> None:
+        super().__init__(next)
+        self._refusals = refusals
+
+    def _refuse(self) -> None:
+        self._refusals.refused += 1
+        raise RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        if input.signal == PUBLISH_SIGNAL and self._refusals.signals_left > 0:
+            self._refusals.signals_left -= 1
+            self._refuse()
+        return await super().signal_workflow(input)
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        if input.query in (POLL_HANDLER, OFFSET_QUERY) and self._refusals.queries_left > 0:
+            self._refusals.queries_left -= 1
+            self._refuse()
+        return await super().query_workflow(input)
+
+
+async def test_a_refusal_as_completed_while_the_workflow_runs_is_retried(
+    client: Client, long_worker: Worker, task_queue: str
+) -> None:
+    workflow_id = await start_long(client, task_queue, LongInput())
+    refusals = RefusedAsCompleted(3)
+    config = client.config()
+    config["interceptors"] = [refusals]
+    refused = Client(**config)
+    await publish(refused, workflow_id, "p", 50)
+    stream = WorkflowStreamClient.create(refused, workflow_id)
+    assert await stream.get_offset() == 51  # the run's mark and the 50 items, each once
+    refusals.queries_left = 3
+    items = await collect(stream.subscribe(["items"], result_type=str), 50)
+    assert [i.data for i in items] == [f"p:{n:06d}:{PAD}" for n in range(50)]
+    assert refusals.refused == 9
+    # A workflow that has really completed is gone: refused at once, and said so.
+    await finish(client, workflow_id)
+    gone = WorkflowStreamClient.create(client, workflow_id)
+    gone.topic("items", type=str).publish("late")
+    with pytest.raises(StreamNotFoundError, match="already completed"):
+        await asyncio.wait_for(gone.flush(), 10)
