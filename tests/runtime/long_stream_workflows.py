@@ -40,10 +40,15 @@ class LongStreamWorkflow:
         )
         self.marks = self.stream.topic("marks", type=str)
         self.done = False
+        self.run_number = args.run
 
     @workflow.signal
     def finish(self) -> None:
         self.done = True
+
+    @workflow.query
+    def current_run(self) -> int:
+        return self.run_number
 
     @workflow.query
     def segments(self) -> list[SealedSegment]:
