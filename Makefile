@@ -1,14 +1,14 @@
 # Every target installs what it needs first, so each works on a fresh clone.
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-RUN := $(UV) run --frozen --extra dev
+RUN := $(UV) run --frozen
 GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
 
 .PHONY: setup setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
-	$(UV) sync --frozen --extra dev --quiet
+	$(UV) sync --frozen --quiet
 	@[ -f '.cache/asyncapi/package/schemas/3.0.0-without-$$id.json' ] || { mkdir -p .cache/asyncapi && cd .cache/asyncapi && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar -xzf asyncapi-specs-6.11.1.tgz; } || echo "make setup: npm could not fetch @asyncapi/specs@6.11.1 (needed by tests/generator/test_asyncapi.py)" >&2
 	@# System tools two tests drive: tmux (`wstream tail` in a real terminal) and Debian's
 	@# chromium (wstream.sse in a browser; never a downloaded browser). A skip of those tests

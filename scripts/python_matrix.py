@@ -180,7 +180,7 @@ def setup(versions: Sequence[str]) -> int:
             "UV_PYTHON_DOWNLOADS": "never",
         }
         env.pop("VIRTUAL_ENV", None)
-        command = [*uv_command(), "sync", "--frozen", "--extra", "dev", "--quiet"]
+        command = [*uv_command(), "sync", "--frozen", "--quiet"]
         command += ["--python", interpreter.path]
         done = subprocess.run(command, cwd=ROOT, env=env, check=False)
         status = "ready" if done.returncode == 0 else f"uv sync FAILED ({done.returncode})"

