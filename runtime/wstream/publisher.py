@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from wstream.batcher import Batcher, BufferedItem
 from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
+from wstream.run_watch import RunWatch
 from wstream.wire import OFFSET_QUERY, PUBLISH_SIGNAL
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class Publisher:
         #: Batches whose signal was retried at least once.
         self.retries = 0
         self.room = asyncio.Event()
+        #: Holds batches back while the run cannot finish continuing as new.
+        self.run_watch = RunWatch(handle)
         #: Why nothing can be published any more: the workflow does not exist or has closed.
         self.gone: StreamNotFoundError | None = None
         self._lock = asyncio.Lock()
@@ -172,6 +175,7 @@ class Publisher:
                 batch = self._next_pending()
                 if batch is None:
                     return
+                await self.run_watch.before_send(len(batch.envelope.data))
                 await self._send(batch)
 
     async def _check_stream(self) -> None:
