@@ -16,6 +16,7 @@ from .models import (
 )
 from .stream import AgentStream
 from .topics import (
+    TOPIC_MODELS,
     TOPIC_NAMES,
     AgentItem,
     ResultItem,
@@ -43,6 +44,7 @@ __all__ = [
     "ToolCallItem",
     "ToolResult",
     "ToolResultItem",
+    "TOPIC_MODELS",
     "TOPIC_NAMES",
     "TopicName",
     "Usage",

@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
 
+from pydantic import BaseModel
 from wstream import WorkflowStreamItem
 
-from .models import FinalResult, TokenDelta, ToolCall, ToolResult
+from .models import FinalResult, Status, TokenDelta, ToolCall, ToolResult
 
 TopicName: TypeAlias = Literal[
     "token",
@@ -28,6 +30,15 @@ TOPIC_NAMES: tuple[TopicName, ...] = (
     "result",
 )
 """Every topic of the stream, in schema order."""
+
+TOPIC_MODELS: Mapping[TopicName, type[BaseModel]] = {
+    "token": TokenDelta,
+    "tool.call": ToolCall,
+    "tool.result": ToolResult,
+    "status": Status,
+    "result": FinalResult,
+}
+"""The Pydantic model of each topic's payload (``wstream tail --models`` checks items with it)."""
 
 
 @dataclass(frozen=True)

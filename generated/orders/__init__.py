@@ -6,6 +6,7 @@ from .client import OrdersClient
 from .models import Money, Progress, Status, Tokens
 from .stream import OrdersStream
 from .topics import (
+    TOPIC_MODELS,
     TOPIC_NAMES,
     OrdersItem,
     ProgressItem,
@@ -25,6 +26,7 @@ __all__ = [
     "StatusItem",
     "Tokens",
     "TokensItem",
+    "TOPIC_MODELS",
     "TOPIC_NAMES",
     "TopicName",
 ]

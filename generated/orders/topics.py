@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
 
+from pydantic import BaseModel
 from wstream import WorkflowStreamItem
 
-from .models import Status
+from .models import Progress, Status, Tokens
 
 TopicName: TypeAlias = Literal[
     "order.status",
@@ -24,6 +26,13 @@ TOPIC_NAMES: tuple[TopicName, ...] = (
     "tokens",
 )
 """Every topic of the stream, in schema order."""
+
+TOPIC_MODELS: Mapping[TopicName, type[BaseModel]] = {
+    "order.status": Status,
+    "progress": Progress,
+    "tokens": Tokens,
+}
+"""The Pydantic model of each topic's payload (``wstream tail --models`` checks items with it)."""
 
 
 @dataclass(frozen=True)

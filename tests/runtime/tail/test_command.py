@@ -16,7 +16,8 @@ from tests.runtime.helpers import start_host
 from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from tests.runtime.tail.process import Running, cli_env, publish, run_cli
 
-ORDERS_SCHEMA = Path(__file__).resolve().parents[3] / "schema" / "examples" / "orders.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+ORDERS_SCHEMA = ROOT / "schema" / "examples" / "orders.yaml"
 
 
 def address_of(client: Client) -> str:
@@ -159,6 +160,15 @@ async def test_schema_shows_models_and_warns_on_invalid_items(
         '{"offset":3,"topic":"progress","data":150}',
     ]
     assert "offset 3 on topic 'progress' does not match Progress" in as_json.err
+
+    # The committed package generated from the same schema: the same lines, no generator run.
+    from_package = await run_cli(
+        ["tail", workflow_id, "--models", "orders", "--address", address_of(client)],
+        cli_env(tmp_path, PYTHONPATH=str(ROOT / "generated")),
+    )
+    assert from_package.status == 0, from_package.err
+    assert from_package.lines == shown.lines
+    assert [line for line in from_package.err.splitlines() if "warning" in line] == warnings
 
 
 async def test_invalid_schema_is_reported_before_connecting(tmp_path: Path) -> None:

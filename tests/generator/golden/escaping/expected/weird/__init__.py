@@ -6,6 +6,7 @@ from .client import WeirdClient
 from .models import ClassEvent, Topic2nd, UnicodeTopic
 from .stream import WeirdStream
 from .topics import (
+    TOPIC_MODELS,
     TOPIC_NAMES,
     ClassItem,
     Topic2ndItem,
@@ -19,6 +20,7 @@ __all__ = [
     "ClassItem",
     "Topic2nd",
     "Topic2ndItem",
+    "TOPIC_MODELS",
     "TOPIC_NAMES",
     "TopicName",
     "UnicodeTopic",

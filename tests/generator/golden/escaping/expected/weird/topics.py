@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
 
+from pydantic import BaseModel
 from wstream import WorkflowStreamItem
 
-from .models import ClassEvent
+from .models import ClassEvent, Topic2nd, UnicodeTopic
 
 TopicName: TypeAlias = Literal[
     "class",
@@ -24,6 +26,13 @@ TOPIC_NAMES: tuple[TopicName, ...] = (
     "2nd",
 )
 """Every topic of the stream, in schema order."""
+
+TOPIC_MODELS: Mapping[TopicName, type[BaseModel]] = {
+    "class": ClassEvent,
+    'ünïcode/topic "quoted"': UnicodeTopic,
+    "2nd": Topic2nd,
+}
+"""The Pydantic model of each topic's payload (``wstream tail --models`` checks items with it)."""
 
 
 @dataclass(frozen=True)

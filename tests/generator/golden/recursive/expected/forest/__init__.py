@@ -6,6 +6,7 @@ from .client import ForestClient
 from .models import Labels, Node, People, Person
 from .stream import ForestStream
 from .topics import (
+    TOPIC_MODELS,
     TOPIC_NAMES,
     ForestItem,
     LabelsItem,
@@ -24,6 +25,7 @@ __all__ = [
     "People",
     "PeopleItem",
     "Person",
+    "TOPIC_MODELS",
     "TOPIC_NAMES",
     "TopicName",
     "TreeItem",

@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
 
+from pydantic import BaseModel
 from wstream import WorkflowStreamItem
 
-from .models import Node, People
+from .models import Labels, Node, People
 
 TopicName: TypeAlias = Literal[
     "tree",
@@ -24,6 +26,13 @@ TOPIC_NAMES: tuple[TopicName, ...] = (
     "people",
 )
 """Every topic of the stream, in schema order."""
+
+TOPIC_MODELS: Mapping[TopicName, type[BaseModel]] = {
+    "tree": Node,
+    "labels": Labels,
+    "people": People,
+}
+"""The Pydantic model of each topic's payload (``wstream tail --models`` checks items with it)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from .client import MetricsClient
 from .models import IdOrName, Level, MaybeCount, On, Tags, Temperature, When
 from .stream import MetricsStream
 from .topics import (
+    TOPIC_MODELS,
     TOPIC_NAMES,
     IdOrNameItem,
     LevelItem,
@@ -34,6 +35,7 @@ __all__ = [
     "TagsItem",
     "Temperature",
     "TemperatureItem",
+    "TOPIC_MODELS",
     "TOPIC_NAMES",
     "TopicName",
     "When",

@@ -4,16 +4,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel
 from wstream import WorkflowStreamItem
 
 from .models import (
+    IdOrName,
     IdOrNameIdOrName,
     IdOrNameIdOrName1,
+    Level,
+    MaybeCount,
+    On,
+    Tags,
     TagsTag,
+    Temperature,
+    When,
 )
 
 TopicName: TypeAlias = Literal[
@@ -37,6 +45,17 @@ TOPIC_NAMES: tuple[TopicName, ...] = (
     "when",
 )
 """Every topic of the stream, in schema order."""
+
+TOPIC_MODELS: Mapping[TopicName, type[BaseModel]] = {
+    "temperature": Temperature,
+    "tags": Tags,
+    "maybe-count": MaybeCount,
+    "id-or-name": IdOrName,
+    "level": Level,
+    "on": On,
+    "when": When,
+}
+"""The Pydantic model of each topic's payload (``wstream tail --models`` checks items with it)."""
 
 
 @dataclass(frozen=True)
