@@ -203,7 +203,7 @@ def test_schema_option_without_the_generator_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A worker installs only wstream; the real absence is tested from the wheel
-    # (tests/packaging/test_wheels.py).
+    # (tests/wheels/test_wheels.py).
     monkeypatch.setattr(topic_models.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(TailError) as refused:
         TopicModels.from_schema(str(ORDERS_SCHEMA))
