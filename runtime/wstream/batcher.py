@@ -4,26 +4,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii
 
 from wstream.errors import BufferFullError, ItemTooLargeError
-
-#: Widest sequence number the envelope reserves room for: the other SDKs keep it in an int64.
-SEQUENCE_DIGITS = 19
-#: Length of a publisher id (16 hex characters).
-PUBLISHER_ID_LENGTH = 16
-#: Bytes of the batch envelope around its items, as the publisher writes it (compact JSON)::
-#:
-#:     {"items":[...],"publisher_id":"<id>","sequence":<n>}
-#:
-#: with the sequence counted at its widest and one item separator taken back (each item
-#: counts the comma before the next one, and the last item has none).
-ENVELOPE_OVERHEAD = (
-    len('{"items":[],"publisher_id":"","sequence":}') + PUBLISHER_ID_LENGTH + SEQUENCE_DIGITS - 1
-)
-#: JSON bytes of one item besides its topic and data, with the comma that follows it:
-#: ``{"topic":,"data":""},``.
-ITEM_OVERHEAD = len('{"topic":,"data":""},')
+from wstream.wire import PUBLISH_OVERHEAD, entry_size
 
 
 @dataclass(frozen=True)
@@ -33,24 +16,6 @@ class BufferedItem:
     topic: str
     data: str
     size: int
-
-
-def item_wire_size(topic: str, data: str) -> int:
-    """Return the bytes one item adds to a publish signal's JSON envelope.
-
-    Exact for the envelope the publisher writes (``json.dumps`` with its default
-    ``ensure_ascii``): the topic counts as its quoted, escaped JSON string (a quote or a
-    backslash takes two bytes, a control or non-ASCII character six or twelve; a plain
-    ``len(topic) + 2`` under-counts them), and ``data`` is base64, carried unescaped.
-
-    Args:
-        topic: The item's topic.
-        data: The item's wire form (base64 of its serialized payload).
-
-    Returns:
-        The item's bytes in the batch, including the comma that separates it from the next.
-    """
-    return len(encode_basestring_ascii(topic)) + len(data) + ITEM_OVERHEAD
 
 
 class Batcher:
@@ -70,7 +35,7 @@ class Batcher:
         max_buffer_bytes: int,
     ) -> None:
         """Set the batch and buffer bounds."""
-        if max_batch_bytes <= ENVELOPE_OVERHEAD + ITEM_OVERHEAD:
+        if max_batch_bytes < PUBLISH_OVERHEAD + entry_size("", ""):
             raise ValueError(f"max_batch_bytes={max_batch_bytes} leaves no room for any item")
         if max_batch_size is not None and max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
@@ -92,9 +57,9 @@ class Batcher:
         Raises:
             ItemTooLargeError: the item alone exceeds the batch byte budget.
         """
-        size = item_wire_size(topic, data)
-        if size + ENVELOPE_OVERHEAD > self.max_batch_bytes:
-            raise ItemTooLargeError(topic, size, self.max_batch_bytes - ENVELOPE_OVERHEAD)
+        size = entry_size(topic, data)
+        if size + PUBLISH_OVERHEAD > self.max_batch_bytes:
+            raise ItemTooLargeError(topic, size, self.max_batch_bytes - PUBLISH_OVERHEAD)
         return BufferedItem(topic, data, size)
 
     def has_room(self, item: BufferedItem) -> bool:
@@ -129,12 +94,12 @@ class Batcher:
         """Whether the buffer already holds at least one full batch."""
         if self.max_batch_size is not None and len(self._items) >= self.max_batch_size:
             return True
-        return self.buffered_bytes + ENVELOPE_OVERHEAD >= self.max_batch_bytes
+        return self.buffered_bytes + PUBLISH_OVERHEAD >= self.max_batch_bytes
 
     def take_batch(self) -> list[BufferedItem]:
         """Remove and return the next batch (empty when nothing is buffered)."""
         batch: list[BufferedItem] = []
-        size = ENVELOPE_OVERHEAD
+        size = PUBLISH_OVERHEAD
         limit = self.max_batch_size
         while self._items:
             item = self._items[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,16 @@ from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.publisher import is_retryable
-from wstream.wire import POLL_HANDLER, PollInput, SealedSegment, decode_payload
+from wstream.wire import (
+    POLL_HANDLER,
+    MalformedInput,
+    PollInput,
+    PollResult,
+    SealedSegment,
+    decode_payload,
+    encode_poll,
+    parse_poll_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,50 +48,6 @@ class PollStats:
     items_skipped: int = 0
     #: Poll queries answered by closed runs (sealed segments of a long stream).
     sealed_queries: int = 0
-
-
-@dataclass
-class Page:
-    """One answer of the poll query or update, as read off the wire (items still encoded)."""
-
-    items: list[dict[str, Any]]
-    next_offset: int
-    more_ready: bool
-    base_offset: int | None
-    #: Where to read instead: the closed run holding ``next_offset`` (wstream workflows only).
-    sealed: SealedSegment | None = None
-    #: The answering run's directory of sealed segments (wstream workflows only).
-    segments: list[SealedSegment] | None = None
-
-
-def parse_page(raw: RawValue, workflow_id: str) -> Page:
-    """Read a poll answer's JSON body.
-
-    Raises:
-        ValueError: the body is not a JSON object; the message names the workflow.
-    """
-    body = json.loads(raw.payload.data)
-    if not isinstance(body, dict):
-        raise ValueError(
-            f"workflow {workflow_id!r} answered the poll with {type(body).__name__}, "
-            "not a JSON object"
-        )
-    sealed = body.get("sealed")
-    segments = body.get("segments")
-    return Page(
-        body.get("items") or [],
-        int(body.get("next_offset", 0)),
-        bool(body.get("more_ready", False)),
-        body.get("base_offset"),
-        _segment(sealed, workflow_id) if sealed is not None else None,
-        [_segment(s, workflow_id) for s in segments] if isinstance(segments, list) else None,
-    )
-
-
-def _segment(entry: object, workflow_id: str) -> SealedSegment:
-    if not isinstance(entry, dict):
-        raise ValueError(f"workflow {workflow_id!r} answered with a malformed sealed segment")
-    return SealedSegment(str(entry["run_id"]), int(entry["first_offset"]), int(entry["end_offset"]))
 
 
 class PageReader:
@@ -129,7 +93,7 @@ class PageReader:
         self.cooldown = max(poll_cooldown, 0.001)
         self.stats = stats
 
-    async def query(self) -> Page:
+    async def query(self) -> PollResult:
         """Return the page at :attr:`offset`, retrying what the server could not take."""
         delay = self.cooldown
         while True:
@@ -148,7 +112,10 @@ class PageReader:
             try:
                 with stream_errors(handle.id):
                     raw = await handle.query(
-                        POLL_HANDLER, request, result_type=RawValue, rpc_timeout=_QUERY_TIMEOUT
+                        POLL_HANDLER,
+                        RawValue(encode_poll(request)),
+                        result_type=RawValue,
+                        rpc_timeout=_QUERY_TIMEOUT,
                     )
             except StreamNotFoundError as error:
                 if not error.workflow_gone:
@@ -168,7 +135,7 @@ class PageReader:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
                 continue
-            page = parse_page(raw, handle.id)
+            page = read_answer(raw, handle.id)
             for segment in page.segments or ():
                 self._known[segment.first_offset] = segment
             if page.sealed is not None:
@@ -207,7 +174,7 @@ class PageReader:
         self._known.pop(sealed.first_offset, None)
         self._sealed = self._known_segment_at(self.offset)
 
-    def decode(self, page: Page) -> list[WorkflowStreamItem[Any]]:
+    def decode(self, page: PollResult) -> list[WorkflowStreamItem[Any]]:
         """Decode the page's items not read yet and move :attr:`offset` past the page.
 
         Raises:
@@ -217,11 +184,11 @@ class PageReader:
             self._skip_to(page.base_offset)
         decoded: list[WorkflowStreamItem[Any]] = []
         for wire in page.items:
-            offset = int(wire["offset"])
+            offset = wire.offset
             if offset < self.offset:
                 continue  # already read (an official workflow may send a page again)
-            topic = wire["topic"]
-            payload = decode_payload(wire["data"])
+            topic = wire.topic
+            payload = decode_payload(wire.data)
             decoded.append(
                 WorkflowStreamItem(topic, self._decode_one(topic, offset, payload), offset)
             )
@@ -252,3 +219,18 @@ class PageReader:
             return self._codec_for_topic(topic).decode(payload)
         except Exception as error:
             raise ItemDecodeError(topic, offset, payload, error) from error
+
+
+def read_answer(raw: RawValue, workflow_id: str) -> PollResult:
+    """Read a poll answer (query or update result) of the workflow ``workflow_id``.
+
+    Raises:
+        MalformedInput: the answer does not follow the wire format; the message names the
+            workflow.
+    """
+    try:
+        return parse_poll_result(raw.payload.data)
+    except MalformedInput as error:
+        raise MalformedInput(
+            f"workflow {workflow_id!r} answered the poll with a malformed answer: {error}"
+        ) from None

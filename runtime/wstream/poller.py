@@ -19,9 +19,9 @@ from temporalio.service import RPCError
 
 from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.pages import Page, PageReader, parse_page
+from wstream.pages import PageReader, read_answer
 from wstream.publisher import is_retryable
-from wstream.wire import POLL_HANDLER, PollInput
+from wstream.wire import POLL_HANDLER, PollInput, PollResult, encode_poll
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Poller:
             raise
         return description.status in _TERMINAL
 
-    async def _long_poll(self) -> Page | None:
+    async def _long_poll(self) -> PollResult | None:
         """Park on the poll update until the stream moves; None when it should not be used."""
         request = PollInput(
             topics=self._pages.topics, from_offset=self._pages.offset, notify_only=True
@@ -133,7 +133,7 @@ class Poller:
         self._pages.stats.long_polls += 1
         try:
             raw = await self._pages.handle().execute_update(
-                POLL_HANDLER, request, result_type=RawValue
+                POLL_HANDLER, RawValue(encode_poll(request)), result_type=RawValue
             )
         except WorkflowUpdateFailedError as error:
             cause = error.cause
@@ -166,6 +166,6 @@ class Poller:
             logger.debug("long-poll update ended: %s", error)
             self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
             return None
-        page = parse_page(raw, self._pages.handle().id)
+        page = read_answer(raw, self._pages.handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.
         return page if page.items else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
@@ -24,7 +23,13 @@ from wstream.batcher import Batcher, BufferedItem
 from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.run_watch import RunWatch
-from wstream.wire import OFFSET_QUERY, PUBLISH_SIGNAL
+from wstream.wire import (
+    OFFSET_QUERY,
+    PUBLISH_SIGNAL,
+    PublishEntry,
+    PublishInput,
+    encode_publish,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,13 +119,8 @@ class Publisher:
         self._stream_checked = False
 
     def _envelope(self, sequence: int, items: list[BufferedItem]) -> Payload:
-        body = {
-            "items": [{"topic": item.topic, "data": item.data} for item in items],
-            "publisher_id": self.publisher_id,
-            "sequence": sequence,
-        }
-        data = json.dumps(body, separators=(",", ":")).encode()
-        return Payload(metadata={"encoding": b"json/plain"}, data=data)
+        entries = [PublishEntry(item.topic, item.data) for item in items]
+        return encode_publish(PublishInput(entries, self.publisher_id, sequence))
 
     @property
     def unsettled(self) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -31,26 +30,25 @@ from wstream.wire import (
     PUBLISH_SIGNAL,
     MalformedInput,
     PollInput,
+    PollResult,
     PublisherState,
     SealedSegment,
     WireItem,
     WorkflowStreamState,
     encode_payload,
+    encode_poll_result,
+    item_size,
+    page,
     parse_poll,
     parse_publish,
 )
 
 T = TypeVar("T")
 
-#: JSON bytes one retained item adds to a poll answer or the state, besides topic and data.
-_ITEM_JSON_OVERHEAD = 40
+#: JSON bytes of one publisher's dedup entry in the state, at most (id, sequence, timestamp).
 _PUBLISHER_JSON_OVERHEAD = 96
 #: JSON bytes of one directory entry: a 36-character run id, two offsets and the keys.
 _SEGMENT_JSON_OVERHEAD = 128
-
-
-def _item_size(topic: str, data: str) -> int:
-    return len(topic) + len(data) + _ITEM_JSON_OVERHEAD
 
 
 #: How long a publisher's dedup state outlives its last batch across continue-as-new.
@@ -147,10 +145,10 @@ class WorkflowStream:
         workflow.set_query_handler(OFFSET_QUERY, self._on_offset)
 
     def _restore(self, state: WorkflowStreamState) -> None:
-        for item in state.log:
+        for index, item in enumerate(state.log):
             self._topics.append(item.topic)
             self._data.append(item.data)
-            self._retained_bytes += _item_size(item.topic, item.data)
+            self._retained_bytes += item_size(item.topic, item.data, state.base_offset + index)
         self.log_bytes_this_run = self._retained_bytes
         self._base_offset = state.base_offset
         self._segments = list(state.segments)
@@ -193,9 +191,9 @@ class WorkflowStream:
 
     def _append(self, topic: str, payload: Payload) -> None:
         data = encode_payload(payload)
+        size = item_size(topic, data, self.end_offset)
         self._topics.append(topic)
         self._data.append(data)
-        size = _item_size(topic, data)
         self._retained_bytes += size
         self.log_bytes_this_run += size
 
@@ -218,7 +216,7 @@ class WorkflowStream:
 
     @property
     def retained_bytes(self) -> int:
-        """Approximate JSON size of the retained log, as continue-as-new state would carry it."""
+        """JSON size of the retained log's items, as continue-as-new state would carry them."""
         return self._retained_bytes
 
     def continue_as_new_suggested(self) -> bool:
@@ -253,7 +251,7 @@ class WorkflowStream:
             )
         cut = up_to_offset - self._base_offset
         self._retained_bytes -= sum(
-            _item_size(t, d) for t, d in zip(self._topics[:cut], self._data[:cut], strict=True)
+            item_size(self._topics[i], self._data[i], self._base_offset + i) for i in range(cut)
         )
         del self._topics[:cut]
         del self._data[:cut]
@@ -308,7 +306,8 @@ class WorkflowStream:
         """Index of the oldest retained item of the newest run of items within ``budget`` bytes."""
         index = len(self._data)
         while index > 0:
-            size = _item_size(self._topics[index - 1], self._data[index - 1])
+            offset = self._base_offset + index - 1
+            size = item_size(self._topics[index - 1], self._data[index - 1], offset)
             if size > budget:
                 break
             budget -= size
@@ -363,9 +362,9 @@ class WorkflowStream:
                 return
             self._publishers[batch.publisher_id] = PublisherState.at(batch.sequence, workflow.now())
         for entry in batch.items:
+            self._retained_bytes += item_size(entry.topic, entry.data, self.end_offset)
             self._topics.append(entry.topic)
             self._data.append(entry.data)
-            self._retained_bytes += _item_size(entry.topic, entry.data)
 
     def _validate_poll(self, raw: RawValue) -> None:
         if self._detaching:
@@ -408,7 +407,8 @@ class WorkflowStream:
         if request.notify_only:
             # Item bytes stay out of update results (and so out of history): the wstream
             # client reads them through the query.
-            return self._answer([], self.end_offset, self.end_offset > request.from_offset)
+            more = self.end_offset > request.from_offset
+            return _raw(PollResult([], self.end_offset, more, self._base_offset))
         return self._collect(request)
 
     def _on_poll_query(self, raw: RawValue) -> RawValue:
@@ -434,52 +434,29 @@ class WorkflowStream:
                 continue
             if segment.first_offset > start and index > 0:
                 start = segment.first_offset
-            directory = [
-                {"run_id": s.run_id, "first_offset": s.first_offset, "end_offset": s.end_offset}
-                for s in self._segments
-            ]
-            return self._answer([], start, True, sealed=directory[index], segments=directory)
+            directory = list(self._segments)
+            return _raw(PollResult([], start, True, self._base_offset, segment, directory))
         return None
 
     def _on_offset(self) -> int:
         return self.end_offset
 
     def _collect(self, request: PollInput) -> RawValue:
-        start = max(request.from_offset, self._base_offset)
-        wanted = set(request.topics) if request.topics else None
-        items: list[dict[str, Any]] = []
-        size = 0
-        next_offset = self.end_offset
-        more_ready = False
         limit = (
             limits.MAX_READER_PAGE_BYTES
             if request.follow_segments
             else limits.MAX_POLL_RESPONSE_BYTES
         )
-        for index in range(start - self._base_offset, len(self._data)):
-            topic = self._topics[index]
-            if wanted is not None and topic not in wanted:
-                continue
-            data = self._data[index]
-            item_size = _item_size(topic, data)
-            if items and size + item_size > limit:
-                next_offset = self._base_offset + index
-                more_ready = True
-                break
-            items.append({"topic": topic, "data": data, "offset": self._base_offset + index})
-            size += item_size
-        return self._answer(items, next_offset, more_ready)
+        answer = page(
+            self._topics,
+            self._data,
+            base_offset=self._base_offset,
+            from_offset=request.from_offset,
+            wanted=set(request.topics) if request.topics else None,
+            limit=limit,
+        )
+        return _raw(answer)
 
-    def _answer(
-        self, items: list[dict[str, Any]], next_offset: int, more_ready: bool, **extra: Any
-    ) -> RawValue:
-        # Built as JSON directly: the dataclass path of the converter costs more per item.
-        body = {
-            "items": items,
-            "next_offset": next_offset,
-            "more_ready": more_ready,
-            "base_offset": self._base_offset,
-            **extra,
-        }
-        data = json.dumps(body, separators=(",", ":")).encode()
-        return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=data))
+
+def _raw(answer: PollResult) -> RawValue:
+    return RawValue(encode_poll_result(answer))

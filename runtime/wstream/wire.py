@@ -1,14 +1,18 @@
-"""Wire format shared with every Temporal Workflow Streams implementation.
+"""The wire protocol: handler names, messages, their JSON both ways, paging and sizes.
 
-No ``from __future__ import annotations`` here: the payload converter resolves these
-dataclasses' field types at run time, also inside the workflow sandbox.
+Every byte a wstream client or workflow puts on the wire is written here and read back here;
+the size model below counts those bytes exactly, so a batch or a page is bounded by what it
+really weighs. No ``from __future__ import annotations``: the payload converter resolves
+these dataclasses' field types at run time, also inside the workflow sandbox.
 """
 
 import base64
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Final
+from json.encoder import encode_basestring_ascii
+from typing import Any, Final
 
 from temporalio.api.common.v1 import Payload
 
@@ -171,6 +175,11 @@ def _json_object(data: bytes, what: str) -> dict[str, object]:
     return body
 
 
+def _or(value: object, default: object) -> object:
+    """``value``, or ``default`` when the sender left it out or wrote ``null``."""
+    return default if value is None else value
+
+
 def parse_publish(data: bytes) -> PublishInput:
     """Read a publish signal's argument straight from its JSON bytes.
 
@@ -181,9 +190,9 @@ def parse_publish(data: bytes) -> PublishInput:
         MalformedInput: the argument does not follow the wire format.
     """
     body = _json_object(data, "publish batch")
-    items = body.get("items") or []
-    publisher_id = body.get("publisher_id") or ""
-    sequence = body.get("sequence") or 0
+    items = _or(body.get("items"), [])
+    publisher_id = _or(body.get("publisher_id"), "")
+    sequence = _or(body.get("sequence"), 0)
     if not isinstance(items, list) or not isinstance(publisher_id, str):
         raise MalformedInput("publish batch needs a list 'items' and a string 'publisher_id'")
     if not isinstance(sequence, int):
@@ -205,8 +214,8 @@ def parse_poll(data: bytes) -> PollInput:
         MalformedInput: the request does not follow the wire format.
     """
     body = _json_object(data, "poll request")
-    topics = body.get("topics") or []
-    from_offset = body.get("from_offset") or 0
+    topics = _or(body.get("topics"), [])
+    from_offset = _or(body.get("from_offset"), 0)
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise MalformedInput(f"poll request 'topics' must be a list of strings, got {topics!r}")
     if not isinstance(from_offset, int) or from_offset < 0:
@@ -218,4 +227,225 @@ def parse_poll(data: bytes) -> PollInput:
         from_offset,
         bool(body.get("notify_only", False)),
         bool(body.get("follow_segments", False)),
+    )
+
+
+# -- writing: the same compact JSON every implementation reads ------------------------------
+
+_JSON_PLAIN: Final = {"encoding": b"json/plain"}
+
+
+def _json_payload(body: object, *, sort_keys: bool = False) -> Payload:
+    # Built as JSON directly: the converter's generic dataclass path costs several
+    # microseconds per item, and a batch or a page carries thousands.
+    data = json.dumps(body, separators=(",", ":"), sort_keys=sort_keys).encode()
+    return Payload(metadata=_JSON_PLAIN, data=data)
+
+
+def encode_publish(batch: PublishInput) -> Payload:
+    """Return the publish signal's argument for ``batch``, the bytes :func:`parse_publish` reads.
+
+    Its size is :data:`PUBLISH_OVERHEAD` plus :func:`entry_size` of every item (exact at the
+    widest sequence number).
+    """
+    body = {
+        "items": [{"topic": entry.topic, "data": entry.data} for entry in batch.items],
+        "publisher_id": batch.publisher_id,
+        "sequence": batch.sequence,
+    }
+    return _json_payload(body)
+
+
+def encode_poll(request: PollInput) -> Payload:
+    """Return the poll update's or query's argument, the bytes :func:`parse_poll` reads.
+
+    The keys are sorted, as the default payload converter writes this dataclass, so the
+    request is the same whichever way a client builds it.
+    """
+    body = {
+        "topics": list(request.topics),
+        "from_offset": request.from_offset,
+        "notify_only": request.notify_only,
+        "follow_segments": request.follow_segments,
+    }
+    return _json_payload(body, sort_keys=True)
+
+
+def _segment_json(segment: SealedSegment) -> dict[str, Any]:
+    return {
+        "run_id": segment.run_id,
+        "first_offset": segment.first_offset,
+        "end_offset": segment.end_offset,
+    }
+
+
+def encode_poll_result(result: PollResult) -> Payload:
+    """Return a poll answer, the bytes :func:`parse_poll_result` reads.
+
+    ``sealed`` and ``segments`` are written only when set, so an answer to an official
+    client carries only what it knows (and ``base_offset``, which it ignores).
+    """
+    body: dict[str, Any] = {
+        "items": [{"topic": i.topic, "data": i.data, "offset": i.offset} for i in result.items],
+        "next_offset": result.next_offset,
+        "more_ready": result.more_ready,
+        "base_offset": result.base_offset,
+    }
+    if result.sealed is not None:
+        body["sealed"] = _segment_json(result.sealed)
+    if result.segments is not None:
+        body["segments"] = [_segment_json(segment) for segment in result.segments]
+    return _json_payload(body)
+
+
+# -- the size model --------------------------------------------------------------------------
+
+#: Widest sequence number a publish batch reserves room for: the other SDKs keep it in an int64.
+SEQUENCE_DIGITS: Final = 19
+#: Length of a publisher id (16 hex characters).
+PUBLISHER_ID_LENGTH: Final = 16
+#: Bytes of a publish batch around its items, ``{"items":[...],"publisher_id":"<id>",
+#: "sequence":<n>}``, with the sequence at its widest and one item separator taken back
+#: (each item counts the comma after it, and the last one has none).
+PUBLISH_OVERHEAD: Final = (
+    len('{"items":[],"publisher_id":"","sequence":}') + PUBLISHER_ID_LENGTH + SEQUENCE_DIGITS - 1
+)
+#: Bytes of one publish batch item besides its topic and data strings: ``{"topic":,"data":},``.
+ENTRY_OVERHEAD: Final = len('{"topic":,"data":},')
+#: Bytes of one retained item besides its topic, data and offset: ``{"topic":,"data":,"offset":},``.
+ITEM_OVERHEAD: Final = len('{"topic":,"data":,"offset":},')
+#: Bytes of a poll answer around its items, besides the two offsets' digits (``more_ready``
+#: counted as ``false``, the longer), with one item separator taken back.
+_POLL_RESULT_OVERHEAD: Final = (
+    len('{"items":[],"next_offset":,"more_ready":false,"base_offset":}') - 1
+)
+
+
+def json_string_size(text: str) -> int:
+    """Bytes of ``text`` as a JSON string, quotes included, as this module writes it.
+
+    A quote or a backslash takes two bytes, a control or non-ASCII character six or twelve
+    (``ensure_ascii``); ``len(text) + 2`` under-counts them.
+    """
+    return len(encode_basestring_ascii(text))
+
+
+def entry_size(topic: str, data: str) -> int:
+    """Bytes one item adds to a publish batch (:func:`encode_publish`), its comma included.
+
+    Args:
+        topic: The item's topic.
+        data: The item's wire form (base64 of its serialized payload).
+
+    Returns:
+        The item's bytes in the batch.
+    """
+    return json_string_size(topic) + json_string_size(data) + ENTRY_OVERHEAD
+
+
+def item_size(topic: str, data: str, offset: int) -> int:
+    """Bytes one retained item takes in a poll answer or in continue-as-new state, comma included.
+
+    Args:
+        topic: The item's topic.
+        data: The item's wire form.
+        offset: The item's offset.
+
+    Returns:
+        The item's bytes in :func:`encode_poll_result`'s answer (and in the state's ``log``,
+        which the payload converter writes with the same separators).
+    """
+    return json_string_size(topic) + json_string_size(data) + len(str(offset)) + ITEM_OVERHEAD
+
+
+def page(
+    topics: Sequence[str],
+    data: Sequence[str],
+    *,
+    base_offset: int,
+    from_offset: int,
+    wanted: Collection[str] | None,
+    limit: int,
+) -> PollResult:
+    """Answer a poll from a retained log: the items from ``from_offset`` that fit in ``limit``.
+
+    The encoded answer (:func:`encode_poll_result`) stays within ``limit`` bytes, unless its
+    one item alone is larger; an answer is cut only where its next item would not fit.
+
+    Args:
+        topics: The retained items' topics, the first at ``base_offset``.
+        data: Their wire forms, index for index.
+        base_offset: The offset of the first retained item.
+        from_offset: The first offset asked for (below ``base_offset``: from the base).
+        wanted: The topics asked for, or None for every topic.
+        limit: The answer's bound in bytes.
+
+    Returns:
+        The answer: ``next_offset`` is where the next page starts, ``more_ready`` whether it
+        was cut.
+    """
+    end_offset = base_offset + len(data)
+    size = _POLL_RESULT_OVERHEAD + len(str(end_offset)) + len(str(base_offset))
+    items: list[WireItem] = []
+    for index in range(max(from_offset, base_offset) - base_offset, len(data)):
+        topic = topics[index]
+        if wanted is not None and topic not in wanted:
+            continue
+        offset = base_offset + index
+        size += item_size(topic, data[index], offset)
+        if items and size > limit:
+            return PollResult(items, offset, True, base_offset)
+        items.append(WireItem(topic, data[index], offset))
+    return PollResult(items, end_offset, False, base_offset)
+
+
+# -- reading answers -------------------------------------------------------------------------
+
+
+def _integer(body: dict[str, object], key: str, what: str, default: int | None = None) -> int:
+    value = body.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise MalformedInput(f"{what} '{key}' must be an integer, got {value!r}")
+    return value
+
+
+def _segment(entry: object) -> SealedSegment:
+    if not isinstance(entry, dict) or not isinstance(entry.get("run_id"), str):
+        raise MalformedInput(f"a sealed segment must be an object with a 'run_id', got {entry!r}")
+    return SealedSegment(
+        entry["run_id"],
+        _integer(entry, "first_offset", "sealed segment"),
+        _integer(entry, "end_offset", "sealed segment"),
+    )
+
+
+def parse_poll_result(data: bytes) -> PollResult:
+    """Read a poll answer (of any implementation) from its JSON bytes.
+
+    Raises:
+        MalformedInput: the answer does not follow the wire format.
+    """
+    body = _json_object(data, "poll answer")
+    raw_items = _or(body.get("items"), [])
+    if not isinstance(raw_items, list):
+        raise MalformedInput(f"poll answer 'items' must be a list, got {raw_items!r}")
+    items = []
+    for index, item in enumerate(raw_items):
+        topic = item.get("topic") if isinstance(item, dict) else None
+        wire = item.get("data") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or not isinstance(topic, str) or not isinstance(wire, str):
+            raise MalformedInput(f"poll answer item {index} needs string 'topic' and 'data'")
+        items.append(WireItem(topic, wire, _integer(item, "offset", f"poll answer item {index}")))
+    base = body.get("base_offset")
+    sealed = body.get("sealed")
+    segments = body.get("segments")
+    if segments is not None and not isinstance(segments, list):
+        raise MalformedInput(f"poll answer 'segments' must be a list, got {segments!r}")
+    return PollResult(
+        items,
+        _integer(body, "next_offset", "poll answer", 0),
+        bool(body.get("more_ready", False)),
+        None if base is None else _integer(body, "base_offset", "poll answer"),
+        None if sealed is None else _segment(sealed),
+        None if segments is None else [_segment(entry) for entry in segments],
     )

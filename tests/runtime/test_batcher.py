@@ -15,9 +15,9 @@ from temporalio.worker import Worker
 from tests.runtime.helpers import collect, start_host
 from tests.runtime.stream_workflows import HostWorkflow
 from wstream import WorkflowStreamClient
-from wstream.batcher import ENVELOPE_OVERHEAD, Batcher, item_wire_size
+from wstream.batcher import Batcher
 from wstream.errors import BufferFullError, ItemTooLargeError
-from wstream.wire import PUBLISH_SIGNAL
+from wstream.wire import PUBLISH_OVERHEAD, PUBLISH_SIGNAL, entry_size
 
 #: Digits of the widest sequence number a batch must leave room for (an int64).
 WIDEST_SEQUENCE = 19
@@ -52,7 +52,7 @@ def test_batches_never_exceed_the_byte_budget_and_keep_order() -> None:
         batcher.add(batcher.check("t", f"{i:03d}" + "d" * 97))
     batches = []
     while batch := batcher.take_batch():
-        assert ENVELOPE_OVERHEAD + sum(item.size for item in batch) <= 1_000
+        assert PUBLISH_OVERHEAD + sum(item.size for item in batch) <= 1_000
         batches.append(batch)
     flat = [item.data[:3] for batch in batches for item in batch]
     assert flat == [f"{i:03d}" for i in range(40)]
@@ -93,9 +93,9 @@ def test_wire_size_counts_json_escaping_of_topics() -> None:
     for topic in [*HOSTILE_TOPICS, "plain", ""]:
         one = wire_bytes([(topic, "QUJD")], 1)
         two = wire_bytes([(topic, "QUJD"), (topic, "QUJD")], 1)
-        assert item_wire_size(topic, "QUJD") == two - one, topic
+        assert entry_size(topic, "QUJD") == two - one, topic
     # The topic "\"\ is 4 characters and 10 bytes of JSON: "\"\\\"\\".
-    assert item_wire_size('"\\"\\', "") == 31
+    assert entry_size('"\\"\\', "") == 31
 
 
 @settings(max_examples=200, deadline=None)
@@ -122,7 +122,7 @@ def test_every_batch_fits_its_wire_form_and_is_cut_only_when_the_next_item_would
     while batch := batcher.take_batch():
         pairs = [(item.topic, item.data) for item in batch]
         # The model is exact: at the widest sequence, the batch is its size to the byte.
-        widest = ENVELOPE_OVERHEAD + sum(item.size for item in batch)
+        widest = PUBLISH_OVERHEAD + sum(item.size for item in batch)
         assert wire_bytes(pairs, 10**WIDEST_SEQUENCE - 1) == widest
         assert wire_bytes(pairs, sequence) <= limit
         batches.append(pairs)

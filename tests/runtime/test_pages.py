@@ -85,7 +85,11 @@ async def test_a_poll_answer_that_is_not_a_page_is_refused_naming_the_workflow(
         GarbledPollWorkflow.run, id=workflow_id, task_queue=task_queue
     )
     reader = _reader(client, workflow_id, Event)
-    with pytest.raises(ValueError, match=rf"workflow '{workflow_id}' answered the poll with list"):
+    with pytest.raises(
+        ValueError,
+        match=rf"workflow '{workflow_id}' answered the poll with a malformed answer: "
+        "poll answer must be a JSON object, got list",
+    ):
         await reader.query()
     await handle.signal(GarbledPollWorkflow.finish_now)
     await handle.result()
