@@ -13,7 +13,7 @@ from typing import Any, TypeVar, overload
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 from typing_extensions import Self
 
 from wstream import limits
@@ -26,6 +26,7 @@ from wstream.item import WorkflowStreamItem
 from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
 from wstream.publisher import Publisher
+from wstream.retry import Backoff, is_retryable, unanswered
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.wire import OFFSET_QUERY, encode_payload
 
@@ -34,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_INTERVAL = timedelta(seconds=2)
 DEFAULT_MAX_RETRY_DURATION = timedelta(seconds=600)
-#: Failures after which an offset query is worth asking again: the server is away or busy.
-_OFFSET_RETRY_STATUS = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED})
+#: How long an offset query waits for an answer: as long as the server would, so a workflow
+#: that no worker serves fails the call at the same point as before.
+_OFFSET_QUERY_TIMEOUT = timedelta(seconds=30)
 
 
 class WorkflowStreamClient:
@@ -268,30 +270,33 @@ class WorkflowStreamClient:
     async def get_offset(self) -> int:
         """Return the stream's end offset: base offset plus retained log length.
 
-        A server that is restarting (``UNAVAILABLE``) or whose query buffer is full
-        (``RESOURCE_EXHAUSTED``) is asked again for up to ``max_retry_duration``, as
-        publishing is; a query nobody answers (no worker) fails at the server's deadline.
+        A failure that may pass (the server restarting or busy, a run continuing as new) is
+        retried as publishing is, for up to ``max_retry_duration``; a query nobody answers
+        (no worker) fails when its 30 s deadline passes.
 
         Raises:
             StreamNotFoundError: no such workflow, or it hosts no stream.
-            RPCError: a non-retryable failure, or the last failure after the deadline.
+            RPCError: a non-retryable failure, silence, or the last failure after the deadline.
         """
-        deadline = time.monotonic() + self._publisher.max_retry_seconds
-        delay = 0.05
+        backoff = Backoff(deadline=time.monotonic() + self._publisher.max_retry_seconds)
+        timeout = _OFFSET_QUERY_TIMEOUT.total_seconds()
         while True:
             handle = self._latest_handle()
+            started = time.monotonic()
             try:
                 with stream_errors(self._handle.id):
-                    return int(await handle.query(OFFSET_QUERY, result_type=int))
+                    answer = await handle.query(
+                        OFFSET_QUERY, result_type=int, rpc_timeout=_OFFSET_QUERY_TIMEOUT
+                    )
+                return int(answer)
             except StreamNotFoundError as error:
-                late = time.monotonic() + delay > deadline
-                if late or not error.workflow_gone or not await still_running(handle):
+                if backoff.expired() or not error.workflow_gone or not await still_running(handle):
                     raise
             except RPCError as error:
-                if error.status not in _OFFSET_RETRY_STATUS or time.monotonic() + delay > deadline:
+                silent = unanswered(error, time.monotonic() - started, timeout)
+                if silent or not is_retryable(error) or backoff.expired():
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            await backoff.wait()
 
     async def _run_flusher(self) -> None:
         loop = asyncio.get_running_loop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from wstream.chain import still_running
 from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.publisher import is_retryable
+from wstream.retry import Backoff, is_retryable
 from wstream.wire import (
     POLL_HANDLER,
     MalformedInput,
@@ -35,8 +34,6 @@ logger = logging.getLogger(__name__)
 #: A poll query in flight when a run closes can go unanswered until the server's 30 s
 #: deadline; give up sooner and ask again (the retry reaches the next run or the closed one).
 _QUERY_TIMEOUT = timedelta(seconds=10)
-#: Longest pause between retries of a query the server could not take (e.g. a full buffer).
-_MAX_RETRY_DELAY_SECONDS = 2.0
 
 
 @dataclass
@@ -95,7 +92,7 @@ class PageReader:
 
     async def query(self) -> PollResult:
         """Return the page at :attr:`offset`, retrying what the server could not take."""
-        delay = self.cooldown
+        backoff = Backoff(self.cooldown)
         while True:
             sealed = self._sealed
             if sealed is not None and self._run_handle is not None:
@@ -126,14 +123,12 @@ class PageReader:
                 if not await still_running(handle):
                     raise
                 # Refused while the run continues as new: the next run answers.
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
+                await backoff.wait()
                 continue
             except RPCError as error:
                 if not is_retryable(error):
                     raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _MAX_RETRY_DELAY_SECONDS)
+                await backoff.wait()
                 continue
             page = read_answer(raw, handle.id)
             for segment in page.segments or ():

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.pages import PageReader, read_answer
-from wstream.publisher import is_retryable
+from wstream.retry import is_retryable
 from wstream.wire import POLL_HANDLER, PollInput, PollResult, encode_poll
 
 logger = logging.getLogger(__name__)

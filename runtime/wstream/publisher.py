@@ -17,11 +17,12 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
 )
 from temporalio.common import RawValue
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from wstream.batcher import Batcher, BufferedItem
 from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
+from wstream.retry import Backoff, is_retryable
 from wstream.run_watch import RunWatch
 from wstream.wire import (
     OFFSET_QUERY,
@@ -33,36 +34,15 @@ from wstream.wire import (
 
 logger = logging.getLogger(__name__)
 
-#: RPC failures after which the server may or may not have applied the signal: retry them.
-RETRYABLE_STATUS: frozenset[RPCStatusCode] = frozenset(
-    {
-        RPCStatusCode.ABORTED,
-        RPCStatusCode.CANCELLED,
-        RPCStatusCode.DATA_LOSS,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-        RPCStatusCode.INTERNAL,
-        RPCStatusCode.OUT_OF_RANGE,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.UNKNOWN,
-    }
-)
-_FIRST_BACKOFF_SECONDS = 0.05
 #: Deadline of the query that checks, before the first batch, that the workflow hosts a
 #: stream. Short: with no worker running nobody answers it, and publishing must go on then.
 _STREAM_CHECK_TIMEOUT = timedelta(seconds=2)
-_MAX_BACKOFF_SECONDS = 2.0
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, RPCError):
         return f"{error.status.name if error.status else '?'} {error.message}"
     return str(error)
-
-
-def is_retryable(error: BaseException) -> bool:
-    """Whether a failed RPC may succeed when sent again."""
-    return isinstance(error, RPCError) and error.status in RETRYABLE_STATUS
 
 
 def new_publisher_id() -> str:
@@ -215,10 +195,11 @@ class Publisher:
         self._stream_checked = True
 
     async def _send(self, batch: PendingBatch) -> None:
-        delay = _FIRST_BACKOFF_SECONDS
+        if batch.first_attempt is None:
+            batch.first_attempt = time.monotonic()
+        # The deadline counts from the batch's first attempt, across flushes.
+        backoff = Backoff(deadline=batch.first_attempt + self.max_retry_seconds)
         while True:
-            if batch.first_attempt is None:
-                batch.first_attempt = time.monotonic()
             failure: Exception
             try:
                 with stream_errors(self.handle.id):
@@ -236,8 +217,7 @@ class Publisher:
             else:
                 self._settle(batch)
                 return
-            elapsed = time.monotonic() - batch.first_attempt
-            if elapsed >= self.max_retry_seconds:
+            if backoff.expired():
                 self._settle(batch)
                 raise TimeoutError(
                     f"publish batch {batch.sequence} ({len(batch.items)} items) of "
@@ -247,8 +227,7 @@ class Publisher:
                 ) from failure
             self.retries += 1
             logger.debug("retrying publish batch %d: %s", batch.sequence, failure)
-            await asyncio.sleep(min(delay, max(0.0, self.max_retry_seconds - elapsed)))
-            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+            await backoff.wait()
 
     def _settle(self, batch: PendingBatch) -> None:
         self.pending = None
