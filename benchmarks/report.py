@@ -56,6 +56,8 @@ ROWS = [
     Row("long_runs", "9. long stream: runs", "runs"),
     Row("long_max_run_history_mb", "9. long stream: largest run history", "MB"),
     Row("long_total_history_mb", "9. long stream: total history", "MB"),
+    Row("long_holds", "9. long stream: publisher holds (RunWatch)", "holds"),
+    Row("long_held_seconds", "9. long stream: time held", "s"),
     Row("long_signal_p99_ms", "9. long stream: publish signal p99", "ms"),
     Row("long_signal_max_ms", "9. long stream: publish signal max", "ms"),
     Row("long_readback_items_per_s", "9. long stream: read back from 0", "items/s"),

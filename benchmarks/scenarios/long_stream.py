@@ -140,6 +140,10 @@ async def run(bench: Bench, impl: Impl, total_bytes: int, timeout: float) -> dic
         figures["long_items_per_s"] = failure(error) + await _where(stream)
         await finish(client.get_workflow_handle(handle.id))
         return figures
+    watch = getattr(getattr(stream, "_publisher", None), "run_watch", None)
+    if watch is not None:
+        figures["long_holds"] = watch.holds
+        figures["long_held_seconds"] = watch.held_seconds
     if timed.seconds:
         figures["long_signal_p50_ms"] = _ms(timed.seconds, 50)
         figures["long_signal_p99_ms"] = _ms(timed.seconds, 99)
