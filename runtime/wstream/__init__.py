@@ -12,10 +12,11 @@ from wstream.errors import (
     WorkflowStreamError,
 )
 from wstream.item import WorkflowStreamItem
+from wstream.options import ClientOptions
 from wstream.pages import PollStats
 from wstream.stream import WorkflowStream
 from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
-from wstream.typed import ClientOptions, TypedStreamClient, TypedWorkflowStream
+from wstream.typed import TypedStreamClient, TypedWorkflowStream
 from wstream.wire import (
     PollInput,
     PollResult,

@@ -14,15 +14,15 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
 from temporalio.service import RPCError
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
-from wstream import limits
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings, value_type
 from wstream.chain import still_running
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
+from wstream.options import ClientOptions, client_settings, with_client_options
 from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
 from wstream.publisher import Publisher
@@ -33,8 +33,6 @@ from wstream.wire import OFFSET_QUERY, encode_payload
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_INTERVAL = timedelta(seconds=2)
-DEFAULT_MAX_RETRY_DURATION = timedelta(seconds=600)
 #: How long an offset query waits for an answer: as long as the server would, so a workflow
 #: that no worker serves fails the call at the same point as before.
 _OFFSET_QUERY_TIMEOUT = timedelta(seconds=30)
@@ -49,17 +47,13 @@ class WorkflowStreamClient:
     so the workflow applies each batch exactly once.
     """
 
+    @with_client_options
     def __init__(
         self,
         handle: WorkflowHandle[Any, Any],
         *,
         client: Client | None = None,
-        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
-        max_batch_size: int | None = None,
-        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
-        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
-        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
-        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
+        **options: Unpack[ClientOptions],
     ) -> None:
         """Bind a stream client to a workflow handle.
 
@@ -68,24 +62,24 @@ class WorkflowStreamClient:
         Args:
             handle: Handle of the workflow hosting the stream.
             client: The Temporal client; with it, subscriptions follow continue-as-new.
-            batch_interval: How often the background flusher sends buffered items.
-            max_batch_size: Most items in one batch (no item bound when ``None``).
-            max_retry_duration: How long one batch is retried before ``flush`` raises
-                ``TimeoutError``.
-            max_batch_bytes: Byte budget of one publish signal; bursts become several batches.
-            max_buffer_items: Most items buffered before ``publish`` raises ``BufferFullError``.
-            max_buffer_bytes: Most bytes buffered before ``publish`` raises ``BufferFullError``.
+            **options: Batching, retry and buffer bounds: see :class:`~wstream.ClientOptions`.
+
+        Raises:
+            TypeError: an option name is unknown.
         """
+        settings = client_settings(options)
         self._handle = handle
         self._client = client
-        self._batch_interval = batch_interval.total_seconds()
+        self._batch_interval = settings["batch_interval"].total_seconds()
         self._batcher = Batcher(
-            max_batch_bytes=max_batch_bytes,
-            max_batch_size=max_batch_size,
-            max_buffer_items=max_buffer_items,
-            max_buffer_bytes=max_buffer_bytes,
+            max_batch_bytes=settings["max_batch_bytes"],
+            max_batch_size=settings["max_batch_size"],
+            max_buffer_items=settings["max_buffer_items"],
+            max_buffer_bytes=settings["max_buffer_bytes"],
         )
-        self._publisher = Publisher(handle, self._batcher, max_retry_duration=max_retry_duration)
+        self._publisher = Publisher(
+            handle, self._batcher, max_retry_duration=settings["max_retry_duration"]
+        )
         self._bindings = TopicBindings(self._payload_converter)
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
@@ -97,45 +91,24 @@ class WorkflowStreamClient:
         self.poll_stats = PollStats()
 
     @classmethod
-    def create(
-        cls,
-        client: Client,
-        workflow_id: str,
-        *,
-        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
-        max_batch_size: int | None = None,
-        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
-        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
-        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
-        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
-    ) -> Self:
+    @with_client_options
+    def create(cls, client: Client, workflow_id: str, **options: Unpack[ClientOptions]) -> Self:
         """Return a stream client for the workflow ``workflow_id``, following continue-as-new.
 
-        Args: see :class:`WorkflowStreamClient`.
+        Args:
+            client: The Temporal client.
+            workflow_id: Id of the workflow hosting the stream.
+            **options: See :class:`~wstream.ClientOptions`.
         """
-        return cls(
-            client.get_workflow_handle(workflow_id),
-            client=client,
-            batch_interval=batch_interval,
-            max_batch_size=max_batch_size,
-            max_retry_duration=max_retry_duration,
-            max_batch_bytes=max_batch_bytes,
-            max_buffer_items=max_buffer_items,
-            max_buffer_bytes=max_buffer_bytes,
-        )
+        return cls(client.get_workflow_handle(workflow_id), client=client, **options)
 
     @classmethod
-    def from_within_activity(
-        cls,
-        *,
-        batch_interval: timedelta = DEFAULT_BATCH_INTERVAL,
-        max_batch_size: int | None = None,
-        max_retry_duration: timedelta = DEFAULT_MAX_RETRY_DURATION,
-        max_batch_bytes: int = limits.DEFAULT_MAX_BATCH_BYTES,
-        max_buffer_items: int = limits.DEFAULT_MAX_BUFFER_ITEMS,
-        max_buffer_bytes: int = limits.DEFAULT_MAX_BUFFER_BYTES,
-    ) -> Self:
+    @with_client_options
+    def from_within_activity(cls, **options: Unpack[ClientOptions]) -> Self:
         """Return a stream client for the workflow that started the current activity.
+
+        Args:
+            **options: See :class:`~wstream.ClientOptions`.
 
         Raises:
             RuntimeError: not in an activity, or in a standalone activity (no parent workflow).
@@ -152,16 +125,7 @@ class WorkflowStreamClient:
                 "parent workflow, so no stream to publish to; use WorkflowStreamClient.create("
                 "activity.client(), workflow_id) with the target workflow's id"
             )
-        return cls.create(
-            activity.client(),
-            workflow_id,
-            batch_interval=batch_interval,
-            max_batch_size=max_batch_size,
-            max_retry_duration=max_retry_duration,
-            max_batch_bytes=max_batch_bytes,
-            max_buffer_items=max_buffer_items,
-            max_buffer_bytes=max_buffer_bytes,
-        )
+        return cls.create(activity.client(), workflow_id, **options)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -10,35 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, NoReturn, TypedDict
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from typing_extensions import Self, Unpack
 
 from wstream.client import WorkflowStreamClient
+from wstream.options import ClientOptions
 from wstream.stream import DEFAULT_PUBLISHER_TTL, WorkflowStream
 from wstream.wire import WorkflowStreamState
-
-
-class ClientOptions(TypedDict, total=False):
-    """Keyword options of :meth:`WorkflowStreamClient.create`, for typed wrappers.
-
-    Attributes:
-        batch_interval: How often the background flusher sends buffered items.
-        max_batch_size: Most items in one batch (no item bound when ``None``).
-        max_retry_duration: How long one batch is retried before ``flush`` raises
-            ``TimeoutError``.
-        max_batch_bytes: Byte budget of one publish signal.
-        max_buffer_items: Most items buffered before ``publish`` raises ``BufferFullError``.
-        max_buffer_bytes: Most bytes buffered before ``publish`` raises ``BufferFullError``.
-    """
-
-    batch_interval: timedelta
-    max_batch_size: int | None
-    max_retry_duration: timedelta
-    max_batch_bytes: int
-    max_buffer_items: int
-    max_buffer_bytes: int
 
 
 class TypedStreamClient:
