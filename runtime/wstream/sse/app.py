@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -13,22 +12,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
+from typing_extensions import Unpack
 
 from wstream.client import WorkflowStreamClient
 from wstream.errors import StreamNotFoundError
 from wstream.sse.connection import SharedConnection
-from wstream.sse.events import (
-    DEFAULT_KEEP_ALIVE,
-    DEFAULT_RETRY,
-    DEFAULT_SHARED_BUFFER_ITEMS,
-    EventStreamOptions,
-    event_frames,
-)
+from wstream.sse.events import EventStreamKeywords, EventStreamOptions, event_frames
 from wstream.sse.registry import FeedRegistry
 from wstream.sse.request import LAST_EVENT_ID, BadStreamRequest, StreamRequest, parse_request
 from wstream.sse.response import EventStreamResponse
 from wstream.sse.tasks import bounded
-from wstream.topic_handle import DEFAULT_POLL_COOLDOWN
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +58,7 @@ def stream_events(
     *,
     workflow_id: str | None = None,
     topics: Sequence[str] | None = None,
-    keep_alive: timedelta = DEFAULT_KEEP_ALIVE,
-    retry: timedelta | None = DEFAULT_RETRY,
-    max_events: int | None = None,
-    max_duration: timedelta | None = None,
-    poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
-    share_subscriptions: bool = True,
-    shared_buffer_items: int = DEFAULT_SHARED_BUFFER_ITEMS,
+    **options: Unpack[EventStreamKeywords],
 ) -> Endpoint:
     """Return an endpoint that serves a workflow's stream as Server-Sent Events.
 
@@ -96,20 +83,13 @@ def stream_events(
             ``{workflow_id}`` path parameter.
         topics: Topics this endpoint is limited to (``None``: all); ``topic`` query
             parameters may only narrow it.
-        keep_alive: Quiet time after which a ``: keep-alive`` comment is sent.
-        retry: Reconnect delay announced to the browser (``None``: the browser's default).
-        max_events: End each response after this many events; the browser reconnects and
-            resumes, which keeps responses short behind proxies that cut long ones.
-        max_duration: End each response after this long, likewise.
-        poll_cooldown: Pause between the subscription's polls while items flow.
-        share_subscriptions: Share one subscription among the connections at the live tail
-            of the same workflow and topic filter; ``False``: one subscription per connection.
-        shared_buffer_items: Recent items each shared subscription holds; a connection
-            further behind reads with its own queries until it is back within them.
+        **options: Pacing, bounds and sharing: the fields of :class:`EventStreamOptions`
+            (``keep_alive``, ``retry``, ``max_events``, ``max_duration``, ``poll_cooldown``,
+            ``share_subscriptions``, ``shared_buffer_items``), with its defaults.
 
     Raises:
         ValueError: an option is out of range, or ``topics`` or ``workflow_id`` is empty.
-        TypeError: ``share_subscriptions`` is not a bool.
+        TypeError: ``share_subscriptions`` is not a bool, or an option name is unknown.
     """
     served = _served_topics(topics)
     if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id):
@@ -117,17 +97,9 @@ def stream_events(
             f"stream_events(workflow_id=...) must be None (taken from the path) or a "
             f"non-empty workflow id, got {workflow_id!r}"
         )
-    options = EventStreamOptions(
-        keep_alive=keep_alive,
-        retry=retry,
-        max_events=max_events,
-        max_duration=max_duration,
-        poll_cooldown=poll_cooldown,
-        share_subscriptions=share_subscriptions,
-        shared_buffer_items=shared_buffer_items,
-    )
+    settings = EventStreamOptions(**options)
     registry = FeedRegistry(
-        client, capacity=options.shared_buffer_items, poll_cooldown=options.poll_cooldown
+        client, capacity=settings.shared_buffer_items, poll_cooldown=settings.poll_cooldown
     )
 
     async def endpoint(request: Request) -> Response:
@@ -146,11 +118,11 @@ def stream_events(
         except BadStreamRequest as error:
             return _error(400, str(error))
         target = str(target)
-        low = registry.running_low(target, wanted.topics) if options.share_subscriptions else None
+        low = registry.running_low(target, wanted.topics) if settings.share_subscriptions else None
         if low is not None:
             # A feed is reading this workflow, so it exists and hosts a stream: a crowd of
             # browsers (re)connecting at once adds no offset queries.
-            return _shared_response(registry, client, target, wanted, low, options)
+            return _shared_response(registry, client, target, wanted, low, settings)
         stream = WorkflowStreamClient.create(client, target)
         try:
             # Checked before any event, so a wrong id is a plain 404 and not a broken stream.
@@ -168,14 +140,14 @@ def stream_events(
         except Exception as error:
             logger.warning("event stream for workflow %r unavailable: %s", target, error)
             return _error(502, f"workflow {target!r} could not be reached: {error}")
-        if options.share_subscriptions:
-            return _shared_response(registry, client, target, wanted, end, options)
+        if settings.share_subscriptions:
+            return _shared_response(registry, client, target, wanted, end, settings)
         registry.count_own_subscription()
         items = stream.subscribe(
-            wanted.topics, wanted.from_offset, poll_cooldown=options.poll_cooldown
+            wanted.topics, wanted.from_offset, poll_cooldown=settings.poll_cooldown
         )
         return EventStreamResponse(
-            event_frames(items, wanted.from_offset, stream.get_offset, options)
+            event_frames(items, wanted.from_offset, stream.get_offset, settings)
         )
 
     setattr(endpoint, _REGISTRY_ATTRIBUTE, registry)
@@ -232,13 +204,7 @@ def sse_app(
     client: Client,
     *,
     topics: Sequence[str] | None = None,
-    keep_alive: timedelta = DEFAULT_KEEP_ALIVE,
-    retry: timedelta | None = DEFAULT_RETRY,
-    max_events: int | None = None,
-    max_duration: timedelta | None = None,
-    poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
-    share_subscriptions: bool = True,
-    shared_buffer_items: int = DEFAULT_SHARED_BUFFER_ITEMS,
+    **options: Unpack[EventStreamKeywords],
 ) -> Starlette:
     """Return an app serving every workflow's stream at ``/{workflow_id}``, for mounting.
 
@@ -249,19 +215,9 @@ def sse_app(
 
     Raises:
         ValueError: an option is out of range or ``topics`` is empty.
-        TypeError: ``share_subscriptions`` is not a bool.
+        TypeError: ``share_subscriptions`` is not a bool, or an option name is unknown.
     """
-    endpoint = stream_events(
-        client,
-        topics=topics,
-        keep_alive=keep_alive,
-        retry=retry,
-        max_events=max_events,
-        max_duration=max_duration,
-        poll_cooldown=poll_cooldown,
-        share_subscriptions=share_subscriptions,
-        shared_buffer_items=shared_buffer_items,
-    )
+    endpoint = stream_events(client, topics=topics, **options)
     app = Starlette(routes=[Route(f"/{{{WORKFLOW_ID_PARAM}:path}}", endpoint, methods=["GET"])])
     # One registry per app: the app's connections share feeds with each other only.
     setattr(app.state, _REGISTRY_ATTRIBUTE, feed_registry(endpoint))

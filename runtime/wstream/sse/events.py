@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from wstream.item import WorkflowStreamItem
 from wstream.sse.frames import (
@@ -90,6 +90,21 @@ class EventStreamOptions:
                 f"event stream option shared_buffer_items must be an integer of at least 1, "
                 f"got {buffer!r}"
             )
+
+
+class EventStreamKeywords(TypedDict, total=False):
+    """:class:`EventStreamOptions` as keyword arguments of ``sse_app`` and ``stream_events``.
+
+    Meaning, defaults and checks are the dataclass's; this only types the keywords.
+    """
+
+    keep_alive: timedelta
+    retry: timedelta | None
+    max_events: int | None
+    max_duration: timedelta | None
+    poll_cooldown: timedelta
+    share_subscriptions: bool
+    shared_buffer_items: int
 
 
 class _Ended:

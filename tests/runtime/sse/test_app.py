@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tests.runtime.sse.support import FrameReader, Recorder, parse_frames, serve
 from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
 from wstream.sse import END_EVENT, EventStreamOptions, UnencodableItemError, sse_app, stream_events
+from wstream.sse.events import EventStreamKeywords
 from wstream.sse.frames import item_frame
 
 QUICK = timedelta(milliseconds=20)
@@ -334,6 +336,18 @@ def test_options_are_checked(client: Client) -> None:
         stream_events(client, topics=[])
     with pytest.raises(ValueError, match=r"workflow_id=\.\.\.\) must be None .* got ''"):
         stream_events(client, workflow_id="")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'keepalive'"):
+        sse_app(client, keepalive=timedelta(seconds=1))  # type: ignore[call-arg]
+
+
+def test_the_keywords_are_the_options_fields() -> None:
+    # The options are declared by EventStreamOptions; the TypedDict only types the keywords.
+    fields = {field.name: field.type for field in dataclasses.fields(EventStreamOptions)}
+    keywords = {
+        name: getattr(hint, "__forward_arg__", hint)
+        for name, hint in EventStreamKeywords.__annotations__.items()
+    }
+    assert keywords == fields
 
 
 def test_wstream_imports_without_starlette() -> None:
