@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any, Literal, cast
 
-from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
+from wstream import (
+    DEFAULT_POLL_COOLDOWN,
+    RootModelCodec,
+    TopicHandle,
+    TypedStreamClient,
+    WorkflowStreamClient,
+)
 
 from .models import FinalResult, Status, TokenDelta, ToolCall, ToolResult
 from .topics import TOPIC_NAMES, AgentItem, TopicName, to_item
@@ -59,7 +65,7 @@ class AgentClient(TypedStreamClient):
         topics: TopicName | Sequence[TopicName] | None = None,
         from_offset: int = 0,
         *,
-        poll_cooldown: timedelta = timedelta(milliseconds=100),
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
     ) -> AsyncIterator[AgentItem]:
         """Follow the stream from ``from_offset``, yielding typed items in offset order.
 

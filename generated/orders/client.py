@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from typing_extensions import deprecated
-from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
+from wstream import (
+    DEFAULT_POLL_COOLDOWN,
+    RootModelCodec,
+    TopicHandle,
+    TypedStreamClient,
+    WorkflowStreamClient,
+)
 
 from .models import Progress, Status, Tokens
 from .topics import TOPIC_NAMES, OrdersItem, TopicName, to_item
@@ -48,7 +54,7 @@ class OrdersClient(TypedStreamClient):
         topics: TopicName | Sequence[TopicName] | None = None,
         from_offset: int = 0,
         *,
-        poll_cooldown: timedelta = timedelta(milliseconds=100),
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
     ) -> AsyncIterator[OrdersItem]:
         """Follow the stream from ``from_offset``, yielding typed items in offset order.
 

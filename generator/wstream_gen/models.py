@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,6 +172,12 @@ def _parse_output(output: str, spec: StreamSpec, document: Document) -> ModelsMo
     keep: list[str] = []
     classes: dict[str, ModelClass] = {}
     imports: dict[str, str] = {}
+    used = _names_used(
+        node
+        for node in tree.body
+        if not isinstance(node, ast.ImportFrom)
+        and not (isinstance(node, ast.ClassDef) and node.name == _ROOT_CLASS)
+    )
     for node in tree.body:
         start = node.lineno - 1
         if isinstance(node, ast.ClassDef):
@@ -180,14 +186,29 @@ def _parse_output(output: str, spec: StreamSpec, document: Document) -> ModelsMo
                 continue
             classes[node.name] = ModelClass(node.name, _root_type(node))
         elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            for alias in node.names:
+            # datamodel-code-generator imports more than its classes use (Any, for one):
+            # the module keeps the names it uses, so no tool has to remove them.
+            needed = [
+                alias
+                for alias in node.names
+                if node.module == "__future__" or (alias.asname or alias.name) in used
+            ]
+            for alias in needed:
                 imports[alias.asname or alias.name] = node.module
+            if needed:
+                keep.append(ast.unparse(ast.ImportFrom(node.module, needed, node.level)) + "\n")
+            continue
         end = node.end_lineno if node.end_lineno is not None else node.lineno
         keep.append("".join(lines[start:end]))
     problems = list(_check_names(spec, document, classes))
     if problems:
         raise SchemaError(problems)
     return ModelsModule(body="\n\n".join(keep) + "\n", classes=classes, imports=imports)
+
+
+def _names_used(nodes: Iterable[ast.stmt]) -> set[str]:
+    """Every bare name the statements read (``Field`` of ``Field(ge=0)``, ``t`` of ``t.X``)."""
+    return {found.id for node in nodes for found in ast.walk(node) if isinstance(found, ast.Name)}
 
 
 def _root_type(node: ast.ClassDef) -> str | None:

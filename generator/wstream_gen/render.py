@@ -14,6 +14,12 @@ from wstream_gen.spec.stream import StreamSpec
 from wstream_gen.spec.topic import TopicSpec
 
 _SIMPLE_TYPES = frozenset({"int", "str", "float", "bool"})
+#: Names client.py and stream.py import themselves when a ``type=`` argument needs a cast.
+_CAST_NAMES = frozenset({"Any", "cast"})
+#: Names topics.py.jinja imports itself (a value type may use them too, e.g. ``Literal``).
+_TOPICS_TEMPLATE_NAMES = frozenset(
+    {"Any", "Literal", "TypeAlias", "Union", "Mapping", "BaseModel", "WorkflowStreamItem"}
+)
 
 
 def py_literal(text: str) -> str:
@@ -147,23 +153,31 @@ def names_in(expression: str) -> set[str]:
     }
 
 
-def _imports_for(views: list[TopicView], models: ModelsModule, package: str) -> list[str]:
-    """Import lines for the names used by the value types, from where models.py got them."""
+def model_imports(names: set[str], models: ModelsModule) -> list[str]:
+    """Import lines for the names a module takes from the models, from where models.py got them.
+
+    Args:
+        names: Names the module's code uses (others are ignored: builtins, its own).
+        models: The generated models module.
+
+    Returns:
+        One ``from X import ...`` line per source module (``.models`` for the generated
+        classes), sorted; nothing for builtins.
+    """
     by_module: dict[str, set[str]] = {}
-    for view in views:
-        for name in names_in(view.value_type) | names_in(view.type_arg):
-            if name in models.classes or name == view.spec.payload_class:
-                by_module.setdefault(".models", set()).add(name)
-            elif name in models.imports:
-                by_module.setdefault(models.imports[name], set()).add(name)
-        by_module.setdefault(".models", set()).add(view.spec.payload_class)
-    by_module.get("builtins", set()).clear()
-    lines = []
-    for module in sorted(by_module):
-        wanted = sorted(n for n in by_module[module] if n not in _SIMPLE_TYPES and n != "cast")
-        if wanted:
-            lines.append(f"from {module} import {', '.join(wanted)}")
-    return lines
+    for name in names:
+        if name in models.classes:
+            by_module.setdefault(".models", set()).add(name)
+        elif name in models.imports and models.imports[name] != "builtins":
+            by_module.setdefault(models.imports[name], set()).add(name)
+    return [
+        f"from {module} import {', '.join(sorted(by_module[module]))}"
+        for module in sorted(by_module)
+    ]
+
+
+def _used_in(expressions: list[str]) -> set[str]:
+    return set().union(*(names_in(expression) for expression in expressions if expression))
 
 
 @cache
@@ -209,6 +223,10 @@ def render_package(spec: StreamSpec, models: ModelsModule) -> dict[str, str]:
         File contents by name relative to the package directory.
     """
     views = topic_views(spec, models)
+    # Each module imports exactly what its code names: the wrappers the value types, the
+    # type= arguments and codecs; topics.py the value types and every payload class.
+    handles = _used_in([e for v in views for e in (v.value_type, v.type_arg, v.codec)])
+    values = _used_in([v.value_type for v in views]) | {v.spec.payload_class for v in views}
     context = {
         "spec": spec,
         "views": views,
@@ -216,8 +234,14 @@ def render_package(spec: StreamSpec, models: ModelsModule) -> dict[str, str]:
         "models": models,
         "model_names": [m.name for m in spec.models]
         + [v.spec.payload_class for v in views if v.spec.defines_class],
-        "value_imports": _imports_for(views, models, spec.package),
+        # With a cast, the template imports Any and cast from typing itself.
+        "handle_imports": model_imports(
+            handles - _CAST_NAMES if "cast" in handles else handles, models
+        ),
+        "topic_imports": model_imports(values - _TOPICS_TEMPLATE_NAMES, models),
         "any_deprecated": any(v.spec.deprecated for v in views),
+        "any_cast": "cast" in handles,
+        "any_root_codec": "RootModelCodec" in handles,
     }
     env = _environment()
     files = {

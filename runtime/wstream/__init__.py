@@ -15,7 +15,7 @@ from wstream.item import WorkflowStreamItem
 from wstream.options import ClientOptions
 from wstream.pages import PollStats
 from wstream.stream import WorkflowStream
-from wstream.topic_handle import TopicHandle, WorkflowTopicHandle
+from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle, WorkflowTopicHandle
 from wstream.typed import TypedStreamClient, TypedWorkflowStream
 from wstream.wire import (
     PollInput,
@@ -27,6 +27,7 @@ from wstream.wire import (
 )
 
 __all__ = [
+    "DEFAULT_POLL_COOLDOWN",
     "BufferFullError",
     "ClientOptions",
     "ConverterCodec",

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.generator.lint import unused_imports
+from wstream_gen.loader import load
+from wstream_gen.models import generate_models
 from wstream_gen.pipeline import generate_package
+from wstream_gen.render import render_package
+from wstream_gen.spec import build_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -52,3 +57,19 @@ def test_generation_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     second = generate_package(Path(EXAMPLES["agent"]))
     assert first == second
     assert all("20" not in line for line in first[1]["models.py"].splitlines()[:3])
+
+
+SCHEMAS = {
+    **{name: ROOT / path for name, path in EXAMPLES.items()},
+    **{p.name: p / "schema.yaml" for p in GOLDEN.iterdir() if p.is_dir()},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_templates_write_only_the_imports_each_module_uses(name: str, tmp_path: Path) -> None:
+    # Before formatting: ruff only lays the code out, it never has to remove an import.
+    document = load(SCHEMAS[name])
+    spec = build_spec(document, None)
+    for file, text in render_package(spec, generate_models(spec, document)).items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
+    assert unused_imports(tmp_path) == ""

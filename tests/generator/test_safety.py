@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mypy import api
 
+from tests.generator.lint import unused_imports
 from wstream_gen.format import format_python
 from wstream_gen.loader import Document
 from wstream_gen.models import generate_models
@@ -109,12 +110,15 @@ def hostile_documents(draw: st.DrawFn) -> Document:
     return Document(file=draw(SOME_TEXT.filter(bool)) + ".yaml", data=data)
 
 
-def _generate(document: Document, package: str) -> dict[str, str] | None:
+def _render(document: Document, package: str) -> dict[str, str] | None:
     try:
         spec = build_spec(document, package)
     except SchemaError:
         return None  # rejected with located problems: never generated
-    files = render_package(spec, generate_models(spec, document))
+    return render_package(spec, generate_models(spec, document))
+
+
+def _format(files: dict[str, str]) -> dict[str, str]:
     return {
         name: format_python(text, name) if name.endswith(".py") else text
         for name, text in files.items()
@@ -187,12 +191,13 @@ def test_hostile_schema_output_is_inert_and_type_checks(tmp_path: Path) -> None:
     @given(document=hostile_documents())
     def check(document: Document) -> None:
         package = f"hostile_{next(counter)}"
-        files = _generate(document, package)
-        if files is None:
+        raw = _render(document, package)
+        if raw is None:
             outcomes["rejected with located problems"] += 1
             return
+        _write(raw, tmp_path / "raw" / package)
         out = tmp_path / f"out_{package}"
-        _check_generated(document, files, out, package)
+        _check_generated(document, _format(raw), out, package)
         outcomes["generated, imported"] += 1
         generated.append(out / package)
 
@@ -206,6 +211,8 @@ def test_hostile_schema_output_is_inert_and_type_checks(tmp_path: Path) -> None:
          *map(str, generated)]
     )  # fmt: skip
     assert (stdout, stderr, status) == ("", "", 0)
+    # And before formatting, no module imported a name it does not use.
+    assert unused_imports(tmp_path / "raw") == ""
 
 
 HOSTILE_FOR_MYPY = [
@@ -239,8 +246,11 @@ HOSTILE_FOR_MYPY = [
 
 @pytest.mark.parametrize("data", HOSTILE_FOR_MYPY)
 def test_hostile_output_passes_mypy_strict(data: dict[str, Any], tmp_path: Path) -> None:
-    files = _generate(Document(file=PAYLOADS[7] + ".yaml", data=data), "hostile_mypy")
-    assert files is not None
+    raw = _render(Document(file=PAYLOADS[7] + ".yaml", data=data), "hostile_mypy")
+    assert raw is not None
+    _write(raw, tmp_path / "raw")
+    assert unused_imports(tmp_path / "raw") == ""
+    files = _format(raw)
     _write(files, tmp_path / "hostile_mypy")
     stdout, stderr, status = api.run(
         ["--strict", "--cache-dir", str(ROOT / ".mypy_cache"), "--no-error-summary",

@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
+from wstream import (
+    DEFAULT_POLL_COOLDOWN,
+    RootModelCodec,
+    TopicHandle,
+    TypedStreamClient,
+    WorkflowStreamClient,
+)
 
 from .models import Labels, Node, People
 from .topics import TOPIC_NAMES, ForestItem, TopicName, to_item
@@ -45,7 +51,7 @@ class ForestClient(TypedStreamClient):
         topics: TopicName | Sequence[TopicName] | None = None,
         from_offset: int = 0,
         *,
-        poll_cooldown: timedelta = timedelta(milliseconds=100),
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
     ) -> AsyncIterator[ForestItem]:
         """Follow the stream from ``from_offset``, yielding typed items in offset order.
 

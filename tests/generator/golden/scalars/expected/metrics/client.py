@@ -9,7 +9,13 @@ from datetime import timedelta
 from typing import Any, Literal, cast
 
 from pydantic import AwareDatetime
-from wstream import RootModelCodec, TopicHandle, TypedStreamClient, WorkflowStreamClient
+from wstream import (
+    DEFAULT_POLL_COOLDOWN,
+    RootModelCodec,
+    TopicHandle,
+    TypedStreamClient,
+    WorkflowStreamClient,
+)
 
 from .models import (
     IdOrName,
@@ -85,7 +91,7 @@ class MetricsClient(TypedStreamClient):
         topics: TopicName | Sequence[TopicName] | None = None,
         from_offset: int = 0,
         *,
-        poll_cooldown: timedelta = timedelta(milliseconds=100),
+        poll_cooldown: timedelta = DEFAULT_POLL_COOLDOWN,
     ) -> AsyncIterator[MetricsItem]:
         """Follow the stream from ``from_offset``, yielding typed items in offset order.
 
