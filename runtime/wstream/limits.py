@@ -27,6 +27,9 @@ MAX_POLL_RESPONSE_BYTES: Final = 1_000_000
 #: 2 MB blob limit on query results. A closed run replays its whole history for every
 #: query it answers, so bigger pages read sealed segments in fewer replays.
 MAX_READER_PAGE_BYTES: Final = 1_900_000
+#: Uncompressed bytes a compressed page (a closed run's answer) starts from: a 4 MiB run and
+#: what piles up while it continues as new fit in one replay when items compress 4x or more.
+MAX_COMPRESSED_SOURCE_BYTES: Final = 8_000_000
 #: ``get_state`` refuses a state larger than this: it must fit in one continue-as-new payload.
 MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024
 #: Log bytes one run writes to its history before the stream asks to continue as new. With

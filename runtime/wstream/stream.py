@@ -442,12 +442,17 @@ class WorkflowStream:
         return self.end_offset
 
     def _collect(self, request: PollInput) -> RawValue:
+        if request.compress:
+            return self._collect_compressed(request)
         limit = (
             limits.MAX_READER_PAGE_BYTES
             if request.follow_segments
             else limits.MAX_POLL_RESPONSE_BYTES
         )
-        answer = page(
+        return _raw(self._page(request, limit))
+
+    def _page(self, request: PollInput, limit: int) -> PollResult:
+        return page(
             self._topics,
             self._data,
             base_offset=self._base_offset,
@@ -455,7 +460,16 @@ class WorkflowStream:
             wanted=set(request.topics) if request.topics else None,
             limit=limit,
         )
-        return _raw(answer)
+
+    def _collect_compressed(self, request: PollInput) -> RawValue:
+        """A compressed page as large as fits the reader's bound once compressed."""
+        source = limits.MAX_COMPRESSED_SOURCE_BYTES
+        while True:
+            answer = self._page(request, source)
+            payload = encode_poll_result(answer, compress=True)
+            if len(payload.data) <= limits.MAX_READER_PAGE_BYTES or len(answer.items) <= 1:
+                return RawValue(payload)
+            source //= 2  # items that compress poorly: a smaller page
 
 
 def _raw(answer: PollResult) -> RawValue:

@@ -8,6 +8,7 @@ these dataclasses' field types at run time, also inside the workflow sandbox.
 
 import base64
 import json
+import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -65,12 +66,17 @@ class PollInput:
     an offset that an earlier run sealed answers with a :class:`SealedSegment` to read it
     from, instead of skipping to its own base. Official clients never set it, so they see
     the sealed part as truncated.
+
+    ``compress`` (wstream too) asks for the items zlib-compressed in ``items_zlib``: a wstream
+    reader sets it for a closed run, which replays its whole history for every query, so
+    the fewer pages a sealed run takes the better.
     """
 
     topics: list[str] = field(default_factory=list)
     from_offset: int = 0
     notify_only: bool = False
     follow_segments: bool = False
+    compress: bool = False
 
 
 @dataclass
@@ -227,6 +233,7 @@ def parse_poll(data: bytes) -> PollInput:
         from_offset,
         bool(body.get("notify_only", False)),
         bool(body.get("follow_segments", False)),
+        bool(body.get("compress", False)),
     )
 
 
@@ -267,6 +274,7 @@ def encode_poll(request: PollInput) -> Payload:
         "from_offset": request.from_offset,
         "notify_only": request.notify_only,
         "follow_segments": request.follow_segments,
+        "compress": request.compress,
     }
     return _json_payload(body, sort_keys=True)
 
@@ -279,18 +287,24 @@ def _segment_json(segment: SealedSegment) -> dict[str, Any]:
     }
 
 
-def encode_poll_result(result: PollResult) -> Payload:
+def encode_poll_result(result: PollResult, *, compress: bool = False) -> Payload:
     """Return a poll answer, the bytes :func:`parse_poll_result` reads.
 
     ``sealed`` and ``segments`` are written only when set, so an answer to an official
-    client carries only what it knows (and ``base_offset``, which it ignores).
+    client carries only what it knows (and ``base_offset``, which it ignores). With
+    ``compress`` (only ever asked by a wstream reader) the items travel as ``items_zlib``:
+    base64 of the zlib-compressed JSON list ``items`` would hold.
     """
+    items = [{"topic": i.topic, "data": i.data, "offset": i.offset} for i in result.items]
     body: dict[str, Any] = {
-        "items": [{"topic": i.topic, "data": i.data, "offset": i.offset} for i in result.items],
+        "items": [] if compress else items,
         "next_offset": result.next_offset,
         "more_ready": result.more_ready,
         "base_offset": result.base_offset,
     }
+    if compress:
+        listed = json.dumps(items, separators=(",", ":")).encode()
+        body["items_zlib"] = base64.b64encode(zlib.compress(listed, 1)).decode("ascii")
     if result.sealed is not None:
         body["sealed"] = _segment_json(result.sealed)
     if result.segments is not None:
@@ -419,6 +433,26 @@ def _segment(entry: object) -> SealedSegment:
     )
 
 
+#: Most bytes compressed items may expand to (a bound far above any answer wstream writes).
+_MAX_UNPACKED_BYTES: Final = 256 * 1024 * 1024
+
+
+def _unpack_items(packed: object) -> object:
+    if not isinstance(packed, str):
+        raise MalformedInput(f"poll answer 'items_zlib' must be a string, got {type(packed)}")
+    inflate = zlib.decompressobj()
+    try:
+        listed = inflate.decompress(base64.b64decode(packed), _MAX_UNPACKED_BYTES)
+    except (ValueError, zlib.error) as error:
+        raise MalformedInput(f"poll answer 'items_zlib' does not unpack: {error}") from None
+    if inflate.unconsumed_tail:
+        raise MalformedInput("poll answer 'items_zlib' expands past 256 MiB")
+    try:
+        return json.loads(listed)
+    except ValueError as error:
+        raise MalformedInput(f"poll answer 'items_zlib' is not a JSON list: {error}") from None
+
+
 def parse_poll_result(data: bytes) -> PollResult:
     """Read a poll answer (of any implementation) from its JSON bytes.
 
@@ -427,6 +461,9 @@ def parse_poll_result(data: bytes) -> PollResult:
     """
     body = _json_object(data, "poll answer")
     raw_items = _or(body.get("items"), [])
+    packed = body.get("items_zlib")
+    if packed is not None:
+        raw_items = _unpack_items(packed)
     if not isinstance(raw_items, list):
         raise MalformedInput(f"poll answer 'items' must be a list, got {raw_items!r}")
     items = []

@@ -70,11 +70,12 @@ def test_publish_batches_round_trip(
     offset=st.integers(0, 10**12),
     notify=st.booleans(),
     follow=st.booleans(),
+    compress=st.booleans(),
 )
 def test_poll_requests_round_trip_as_the_converter_writes_them(
-    names: list[str], offset: int, notify: bool, follow: bool
+    names: list[str], offset: int, notify: bool, follow: bool, compress: bool
 ) -> None:
-    request = PollInput(names, offset, notify, follow)
+    request = PollInput(names, offset, notify, follow, compress)
     payload = encode_poll(request)
     assert parse_poll(payload.data) == request
     # Sent raw, the request is still byte for byte what the converter makes of the dataclass
@@ -242,3 +243,17 @@ def test_an_uncut_page_is_its_modelled_size_exactly() -> None:
     ).more_ready
     cut = page(names, data, base_offset=98, from_offset=0, wanted=None, limit=modelled - 1)
     assert cut.more_ready and cut.next_offset == 100 and len(cut.items) == 2
+
+
+def test_compressed_answers_round_trip_and_bad_packing_is_named() -> None:
+    items = [WireItem("t", "QUJD" * 50, offset) for offset in range(500)]
+    answer = PollResult(items, 500, False, 0)
+    packed = encode_poll_result(answer, compress=True)
+    assert len(packed.data) < len(encode_poll_result(answer).data) // 10
+    assert parse_poll_result(packed.data) == answer
+    for broken, message in [
+        (b'{"items":[],"items_zlib":7}', "must be a string"),
+        (b'{"items":[],"items_zlib":"bm90IHpsaWI="}', "does not unpack"),
+    ]:
+        with pytest.raises(MalformedInput, match=message):
+            parse_poll_result(broken)
