@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
+from temporalio.common import RawValue
 from typing_extensions import Unpack
 
 from wstream.client import WorkflowStreamClient
 from wstream.errors import StreamNotFoundError
+from wstream.json_view import json_items
 from wstream.sse.connection import SharedConnection
 from wstream.sse.events import EventStreamKeywords, EventStreamOptions, event_frames
 from wstream.sse.registry import FeedRegistry
@@ -143,9 +145,13 @@ def stream_events(
         if settings.share_subscriptions:
             return _shared_response(registry, client, target, wanted, end, settings)
         registry.count_own_subscription()
-        items = stream.subscribe(
-            wanted.topics, wanted.from_offset, poll_cooldown=settings.poll_cooldown
+        raw = stream.subscribe(
+            wanted.topics,
+            wanted.from_offset,
+            result_type=RawValue,
+            poll_cooldown=settings.poll_cooldown,
         )
+        items = json_items(raw, client.data_converter.payload_converter)
         return EventStreamResponse(
             event_frames(items, wanted.from_offset, stream.get_offset, settings)
         )

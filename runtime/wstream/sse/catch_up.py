@@ -8,8 +8,8 @@ from typing import Any
 
 from temporalio.client import Client
 
-from wstream.codec import PayloadCodec, codec_for
 from wstream.item import WorkflowStreamItem
+from wstream.json_view import JsonViewCodec
 from wstream.pages import PageReader, PollStats
 
 
@@ -31,7 +31,7 @@ class CatchUp:
         poll_cooldown: float,
     ) -> None:
         """Prepare to read ``topics`` of ``workflow_id``'s stream from ``from_offset``."""
-        codec: PayloadCodec[Any] = codec_for(Any, client.data_converter.payload_converter)
+        codec = JsonViewCodec(client.data_converter.payload_converter)
         self._cooldown = poll_cooldown
         self._stats = PollStats()
         self._pages = PageReader(

@@ -12,9 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import RawValue
 
 from wstream.client import WorkflowStreamClient
 from wstream.item import WorkflowStreamItem
+from wstream.json_view import json_items
 from wstream.pages import PollStats
 from wstream.sse.tasks import bounded
 
@@ -58,6 +60,7 @@ class Feed:
         #: Connections currently reading their backlog on their own.
         self.catching_up = 0
         self._stream = WorkflowStreamClient.create(client, workflow_id)
+        self._converter = client.data_converter.payload_converter
         self._capacity = capacity
         self._poll_cooldown = poll_cooldown
         self._items: deque[WorkflowStreamItem[Any]] = deque()
@@ -170,9 +173,11 @@ class Feed:
         return self._end_offset
 
     async def _follow(self) -> None:
-        items = self._stream.subscribe(
-            list(self.topics), self._low, poll_cooldown=self._poll_cooldown
+        raw = self._stream.subscribe(
+            list(self.topics), self._low, result_type=RawValue, poll_cooldown=self._poll_cooldown
         )
+        # Decoded once here, for every connection: each item as its JSON view.
+        items = json_items(raw, self._converter)
         try:
             async for item in items:
                 self._items.append(item)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from typing import Any
@@ -29,23 +28,6 @@ class UnencodableItemError(ValueError):
         self.offset = item.offset
 
 
-def _json_fallback(value: Any) -> Any:
-    """JSON form of the non-JSON values a payload converter can decode to."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        # binary/plain payloads: standard base64, which a browser's atob() reads.
-        return base64.b64encode(bytes(value)).decode("ascii")
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):  # a Pydantic model
-        return dump(mode="json")
-    from google.protobuf.message import Message  # json/protobuf payloads decode to messages
-
-    if isinstance(value, Message):
-        from google.protobuf.json_format import MessageToDict
-
-        return MessageToDict(value)
-    raise TypeError(f"values of type {type(value).__name__} are not JSON serializable")
-
-
 def to_json_line(value: Any) -> str:
     """Return ``value`` as compact JSON on one line (NaN and infinities refused).
 
@@ -55,9 +37,7 @@ def to_json_line(value: Any) -> str:
     """
     # Without indentation the encoder escapes every line break inside strings, so the
     # result is always a single line: exactly one `data:` line per event.
-    return json.dumps(
-        value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_fallback
-    )
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _field_value(text: str) -> str:
@@ -68,6 +48,9 @@ def _field_value(text: str) -> str:
 
 def item_frame(item: WorkflowStreamItem[Any]) -> str:
     """Return the frame of one item: ``id:`` its offset, ``event:`` its topic, ``data:`` JSON.
+
+    The bridge hands it items whose data is already their JSON view (``wstream.json_view``,
+    as ``wstream tail`` prints them), so every item has a frame.
 
     Raises:
         UnencodableItemError: the item's value has no JSON form.

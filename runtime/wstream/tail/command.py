@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from wstream.client import WorkflowStreamClient
 from wstream.errors import StreamNotFoundError
+from wstream.json_view import payload_json
 from wstream.tail.errors import EXIT_USAGE, TailError
 from wstream.tail.options import (
     ConnectSettings,
@@ -23,7 +24,6 @@ from wstream.tail.options import (
 )
 from wstream.tail.render import Printer
 from wstream.tail.topic_models import TopicModels, describe
-from wstream.tail.values import payload_json
 
 _EXAMPLES = """\
 examples:

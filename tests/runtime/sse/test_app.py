@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -24,6 +25,7 @@ from tests.runtime.helpers import start_host
 from tests.runtime.sse.support import FrameReader, Recorder, parse_frames, serve
 from tests.runtime.stream_workflows import HostInput, HostWorkflow, NoStreamWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
+from wstream.json_view import payload_json
 from wstream.sse import END_EVENT, EventStreamOptions, UnencodableItemError, sse_app, stream_events
 from wstream.sse.events import EventStreamKeywords
 from wstream.sse.frames import item_frame
@@ -39,11 +41,12 @@ ITEMS: list[tuple[str, Any]] = [
     ("b", 7),
 ]
 FRAMES = [
-    # The payload converter writes JSON objects with sorted keys.
+    # The payload converter writes JSON objects with sorted keys; bytes have no JSON value
+    # and show as `wstream tail` shows them.
     'id: 0\nevent: a\ndata: {"text":"two\\nlines","x":1}\n\n',
     'id: 1\nevent: b\ndata: "plain"\n\n',
     "id: 2\nevent: a\ndata: [1,2.5,null]\n\n",
-    'id: 3\nevent: b\ndata: "AP8="\n\n',
+    'id: 3\nevent: b\ndata: {"encoding":"binary/plain","base64":"AP8="}\n\n',
     "id: 4\nevent: b\ndata: 7\n\n",
 ]
 END = 'event: wstream-end\ndata: {"end_offset":5}\n\n'
@@ -271,27 +274,31 @@ async def test_client_disconnect_ends_the_response_while_the_stream_is_quiet(
     await handle.signal(HostWorkflow.finish_now)
 
 
-async def test_item_without_json_form_ends_the_stream_with_an_error_event(
+async def test_items_without_a_json_value_are_shown_as_wstream_tail_shows_them(
     client: Client, task_queue: str, worker: Worker
 ) -> None:
     handle = await start_host(client, task_queue)
+    binary = Payload(metadata={"encoding": b"binary/plain"}, data=b"\x00\x01")
     # The payload converter writes NaN, which JSON.parse in a browser would reject.
-    await publish(client, handle.id, [("a", 1), ("a", float("nan")), ("a", 2)])
+    await publish(client, handle.id, [("a", 1), ("a", float("nan")), ("b", binary), ("a", 2)])
     await handle.signal(HostWorkflow.finish_now)
     async with (
         serve(sse_app(client, retry=None)) as base,
         httpx.AsyncClient(base_url=base, timeout=30) as http,
     ):
         frames = parse_frames((await http.get(f"/{handle.id}")).text)
-        assert frames[0] == {"id": "0", "event": "a", "data": "1"}
-        assert frames[1]["event"] == "wstream-error"
-        assert json.loads(frames[1]["data"])["error"].startswith(
-            "item at offset 1 on topic 'a' has no JSON form for Server-Sent Events: "
-        )
-        assert len(frames) == 2
-        # Past the bad item, the stream goes on.
-        response = await http.get(f"/{handle.id}", headers={"Last-Event-ID": "1"})
-        assert response.text == "id: 2\nevent: a\ndata: 2\n\n" + END.replace("5", "3")
+    converter = client.data_converter.payload_converter
+    nan = converter.to_payloads([float("nan")])[0]
+    # One JSON view of a payload, the same as `wstream tail --json` prints.
+    assert [json.loads(frame["data"]) for frame in frames[:4]] == [
+        1,
+        payload_json(nan, converter),
+        payload_json(binary, converter),
+        2,
+    ]
+    assert json.loads(frames[2]["data"]) == {"encoding": "binary/plain", "base64": "AAE="}
+    assert json.loads(frames[1]["data"]) == {"encoding": "json/plain", "base64": "TmFO"}
+    assert frames[4]["event"] == END_EVENT
 
 
 async def test_mounted_in_fastapi(client: Client, task_queue: str, worker: Worker) -> None:
@@ -321,9 +328,7 @@ def test_frames_stay_one_line_and_refuse_values_without_json() -> None:
     assert item_frame(item) == 'id: 3\nevent: line\\nbreak\ndata: {"k":"a\\r\\nb"}\n\n'
     with pytest.raises(UnencodableItemError, match="offset 5 on topic 't' has no JSON form"):
         item_frame(WorkflowStreamItem("t", float("nan"), 5))
-    with pytest.raises(
-        UnencodableItemError, match="values of type object are not JSON serializable"
-    ):
+    with pytest.raises(UnencodableItemError, match="type object is not JSON serializable"):
         item_frame(WorkflowStreamItem("t", object(), 6))
 
 

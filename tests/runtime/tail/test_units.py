@@ -17,11 +17,11 @@ from temporalio.service import TLSConfig
 import wstream
 from tests.runtime.tail.process import cli_env
 from wstream.cli import _parser
+from wstream.json_view import payload_json
 from wstream.tail import TailError, topic_models
 from wstream.tail.options import connect_settings
 from wstream.tail.render import Printer, human_line, use_colour
 from wstream.tail.topic_models import Checked, TopicModels
-from wstream.tail.values import payload_json
 
 ORDERS_SCHEMA = Path(__file__).resolve().parents[3] / "schema" / "examples" / "orders.yaml"
 
@@ -175,6 +175,9 @@ def test_payloads_without_json_form_are_shown_raw() -> None:
     assert payload_json(raw, converter) == {"encoding": "binary/plain", "base64": "/w=="}
     strange = type(raw)(metadata={"encoding": b"binary/encrypted"}, data=b"\x01")
     assert payload_json(strange, converter) == {"encoding": "binary/encrypted", "base64": "AQ=="}
+    # JSON cannot carry NaN (JSON.parse and jq reject it): shown raw, as the SSE bridge does.
+    nan = converter.to_payloads([float("nan")])[0]
+    assert payload_json(nan, converter) == {"encoding": "json/plain", "base64": "TmFO"}
 
 
 @pytest.mark.parametrize("source", ["schema", "package"])
