@@ -21,14 +21,12 @@ DEFAULT_MAX_BATCH_BYTES: Final = 192 * 1024
 DEFAULT_MAX_BUFFER_ITEMS: Final = 100_000
 #: Default bound on bytes buffered in one client before ``publish()`` refuses more.
 DEFAULT_MAX_BUFFER_BYTES: Final = 32 * 1024 * 1024
-#: A poll answer (query or update result) is paged below this many bytes.
-MAX_POLL_RESPONSE_BYTES: Final = 1_000_000
-#: Page bound of a query from a wstream reader (``follow_segments``): below the server's
-#: 2 MB blob limit on query results. A closed run replays its whole history for every
-#: query it answers, so bigger pages read sealed segments in fewer replays.
-MAX_READER_PAGE_BYTES: Final = 1_900_000
-#: Uncompressed bytes a compressed page (a closed run's answer) starts from: a 4 MiB run and
-#: what piles up while it continues as new fit in one replay when items compress 4x or more.
+#: A poll answer (query or update result) is paged below this many bytes: under the SDK's
+#: 512 KiB payload warning, so answering never fills the worker's log with warnings.
+MAX_POLL_RESPONSE_BYTES: Final = 500_000
+#: Uncompressed bytes a compressed page (asked by a wstream reader) starts from: a 4 MiB run
+#: and what piles up while it continues as new fit in one answer, so in one replay of a
+#: closed run, when items compress 16x; items that compress less make smaller pages.
 MAX_COMPRESSED_SOURCE_BYTES: Final = 8_000_000
 #: ``get_state`` refuses a state larger than this: it must fit in one continue-as-new payload.
 MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024

@@ -104,8 +104,8 @@ class PageReader:
                 topics=self.topics,
                 from_offset=self.offset,
                 follow_segments=self._run_handle is not None,
-                # A closed run replays its whole history per answer: fewer, fuller pages.
-                compress=sealed is not None,
+                # Fewer, fuller pages: a closed run replays its whole history per answer.
+                compress=self._run_handle is not None,
             )
             self.stats.queries += 1
             try:

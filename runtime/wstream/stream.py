@@ -444,12 +444,7 @@ class WorkflowStream:
     def _collect(self, request: PollInput) -> RawValue:
         if request.compress:
             return self._collect_compressed(request)
-        limit = (
-            limits.MAX_READER_PAGE_BYTES
-            if request.follow_segments
-            else limits.MAX_POLL_RESPONSE_BYTES
-        )
-        return _raw(self._page(request, limit))
+        return _raw(self._page(request, limits.MAX_POLL_RESPONSE_BYTES))
 
     def _page(self, request: PollInput, limit: int) -> PollResult:
         return page(
@@ -462,14 +457,16 @@ class WorkflowStream:
         )
 
     def _collect_compressed(self, request: PollInput) -> RawValue:
-        """A compressed page as large as fits the reader's bound once compressed."""
+        """A compressed page as large as fits the answer's bound once compressed."""
         source = limits.MAX_COMPRESSED_SOURCE_BYTES
         while True:
             answer = self._page(request, source)
             payload = encode_poll_result(answer, compress=True)
-            if len(payload.data) <= limits.MAX_READER_PAGE_BYTES or len(answer.items) <= 1:
+            size = len(payload.data)
+            if size <= limits.MAX_POLL_RESPONSE_BYTES or len(answer.items) <= 1:
                 return RawValue(payload)
-            source //= 2  # items that compress poorly: a smaller page
+            # Too large once compressed: scale the page by how well these items compressed.
+            source = int(source * 0.9 * limits.MAX_POLL_RESPONSE_BYTES / size)
 
 
 def _raw(answer: PollResult) -> RawValue:

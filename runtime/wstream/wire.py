@@ -67,9 +67,9 @@ class PollInput:
     from, instead of skipping to its own base. Official clients never set it, so they see
     the sealed part as truncated.
 
-    ``compress`` (wstream too) asks for the items zlib-compressed in ``items_zlib``: a wstream
-    reader sets it for a closed run, which replays its whole history for every query, so
-    the fewer pages a sealed run takes the better.
+    ``compress`` (wstream too) asks for the items zlib-compressed in ``items_zlib``: fewer,
+    fuller pages under the same byte bound, which matters most for a closed run, which
+    replays its whole history for every query it answers.
     """
 
     topics: list[str] = field(default_factory=list)
