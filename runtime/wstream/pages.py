@@ -155,20 +155,13 @@ class PageReader:
 
     def _skip_deleted_run(self, sealed: SealedSegment) -> None:
         """Treat a closed run the namespace no longer has (retention) as truncation."""
-        skipped = max(0, sealed.end_offset - self.offset)
-        self.stats.items_skipped += skipped
-        logger.warning(
-            "workflow stream %s: run %s holding offsets %d to %d no longer exists (retention); "
-            "skipped %d items and resumed at offset %d",
-            self.handle().id,
-            sealed.run_id,
-            sealed.first_offset,
-            sealed.end_offset - 1,
-            skipped,
-            sealed.end_offset,
-        )
-        self.offset = max(self.offset, sealed.end_offset)
         self._known.pop(sealed.first_offset, None)
+        self._skip(
+            sealed.end_offset,
+            f"run {sealed.run_id} holding offsets {sealed.first_offset} to "
+            f"{sealed.end_offset - 1} no longer exists (retention)",
+            counted=True,
+        )
         self._sealed = self._known_segment_at(self.offset)
 
     def decode(self, page: PollResult) -> list[WorkflowStreamItem[Any]]:
@@ -195,21 +188,24 @@ class PageReader:
         return decoded
 
     def _skip_to(self, base_offset: int) -> None:
-        if base_offset <= self.offset:
-            return
-        skipped = base_offset - self.offset
         # From offset 0 the reader asked for "everything retained", so nothing was skipped.
-        if self.offset > 0:
+        self._skip(base_offset, f"offset {self.offset} was truncated", counted=self.offset > 0)
+
+    def _skip(self, offset: int, why: str, *, counted: bool) -> None:
+        """Move on to ``offset``; ``counted`` skips are logged and add to ``items_skipped``."""
+        if offset <= self.offset:
+            return
+        if counted:
+            skipped = offset - self.offset
             self.stats.items_skipped += skipped
             logger.warning(
-                "workflow stream %s: offset %d was truncated; skipped %d items and "
-                "resumed at offset %d",
+                "workflow stream %s: %s; skipped %d items and resumed at offset %d",
                 self.handle().id,
-                self.offset,
+                why,
                 skipped,
-                base_offset,
+                offset,
             )
-        self.offset = base_offset
+        self.offset = offset
 
     def _decode_one(self, topic: str, offset: int, payload: Payload) -> Any:
         try:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -27,6 +28,14 @@ def runtime_example() -> str:
     match = re.search(r"```python\n(.*?)```", section, re.S)
     assert match, "README: no python block under '## The runtime in one example'"
     return match.group(1)
+
+
+def import_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The README's example as a module of its own name (the sandbox re-imports it by name)."""
+    name = f"readme_example_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(runtime_example())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return importlib.import_module(name)
 
 
 def test_example_is_formatted_and_lint_clean(tmp_path: Path) -> None:
@@ -48,10 +57,7 @@ async def test_example_runs_as_written(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    name = f"readme_example_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.py").write_text(runtime_example())
-    monkeypatch.syspath_prepend(str(tmp_path))  # the sandbox re-imports the module by name
-    example = importlib.import_module(name)
+    example = import_example(tmp_path, monkeypatch)
     workflow_id = f"readme-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=task_queue, workflows=[example.Job]):
         handle = await client.start_workflow(
@@ -78,10 +84,7 @@ async def test_example_continues_as_new_and_reads_every_run(
 ) -> None:
     # The test dev server suggests continue-as-new at 300 history events (the lowered
     # budget); one signal per item takes the example's workflow through several runs.
-    name = f"readme_example_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.py").write_text(runtime_example())
-    monkeypatch.syspath_prepend(str(tmp_path))
-    example = importlib.import_module(name)
+    example = import_example(tmp_path, monkeypatch)
     workflow_id = f"readme-long-{uuid.uuid4().hex[:8]}"
     count = 800
     async with Worker(client, task_queue=task_queue, workflows=[example.Job]):
