@@ -16,13 +16,13 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.data import record_bytes
-from benchmarks.impls import IMPLS, Impl
-from benchmarks.scenarios import codec, generator, live, long_stream, publish
+from benchmarks.impls import IMPLS, WSTREAM, Impl
+from benchmarks.scenarios import codec, generator, live, long_stream, publish, transport
 from benchmarks.scenarios.common import failure
 from benchmarks.server import Bench, dev_server, finish, worker_process
 
 RESULTS = Path(__file__).parent / "results"
-SCENARIOS = ("publish", "latency", "fanout", "long", "codec", "generator")
+SCENARIOS = ("publish", "latency", "fanout", "long", "limits", "codec", "generator")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Config:
     #: Bytes of ~150-byte items streamed through one workflow id (scenario 9).
     long_bytes: int = 100_000_000
     long_timeout: float = 900.0
+    #: Round trips sampled for the transport's signal→update floor (scenario 10).
+    limit_samples: int = 100
     timeout: float = 120.0
 
 
@@ -56,6 +58,7 @@ QUICK = Config(
     generator_topics=200,
     long_bytes=8_000_000,
     long_timeout=120.0,
+    limit_samples=30,
     timeout=30.0,
 )
 
@@ -136,6 +139,14 @@ async def _run_block(
             "fanout_all_received",
         )
         runs["fanout"][impl.name].append(got)
+    if "limits" in only and impl is WSTREAM:  # no stream library: once per repetition
+        _log(f"transport limits rep {rep + 1}")
+        got = await _guarded(
+            transport.run(bench, config.items, config.limit_samples, config.timeout),
+            config.timeout * 4,
+            "limit_signal_items_per_s",
+        )
+        runs["limits"][impl.name].append(got)
     if "long" in only and rep == 0:  # about two minutes each: once per implementation
         _log(f"long stream rep {rep + 1} {impl.name}")
         got = await _guarded(
@@ -195,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     started = time.monotonic()
     print(f"wstream benchmarks ({'quick' if args.quick else 'full'}): {config}", flush=True)
-    if only & {"publish", "latency", "fanout", "long"}:
+    if only & {"publish", "latency", "fanout", "long", "limits"}:
         asyncio.run(run_server_scenarios(config, only, runs))
     run_local_scenarios(config, only, runs)
     summary = report.summarize(runs)
@@ -203,7 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(report.table(summary))
     print()
-    print(report.table(report.against_single_run(summary), baseline="single run"))
+    print(report.table(report.against(summary, report.SINGLE_RUN), baseline="single run"))
+    print()
+    print(report.table(report.against(summary, report.TRANSPORT), baseline="transport"))
     print(f"\n(medians of {config.repeats} run(s); ratio = wstream/official; {elapsed:.0f} s)")
     document = {
         "meta": {
@@ -220,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
             "only": sorted(only),
         },
         "summary": summary,
-        "long_stream_vs_single_run": report.against_single_run(summary),
+        "long_stream_vs_single_run": report.against(summary, report.SINGLE_RUN),
+        "against_transport": report.against(summary, report.TRANSPORT),
         "runs": runs,
     }
     default = RESULTS / ("quick.json" if args.quick else "latest.json")

@@ -1,0 +1,106 @@
+"""Scenario 10: what Temporal itself allows, with no stream library, to set wstream against."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHandle
+from temporalio.common import RawValue
+
+from benchmarks.data import record
+from benchmarks.scenarios.common import failure, percentile
+from benchmarks.server import Bench, finish
+from wstream import limits
+from wstream.codec import ModelCodec
+from wstream.wire import (
+    PUBLISH_OVERHEAD,
+    PollResult,
+    WireItem,
+    encode_payload,
+    encode_poll_result,
+    entry_size,
+    item_size,
+)
+
+_TOPIC = "events"
+
+
+def _record_wire() -> str:
+    """One record as it travels (base64 of its payload), as wstream encodes it."""
+    return encode_payload(ModelCodec(type(record(0))).encode(record(0, 1.7e9)))
+
+
+async def signal_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
+    """Items/s worth of bytes in pre-encoded 192 KiB signals sent back to back."""
+    per_item = entry_size(_TOPIC, _record_wire())
+    per_signal = (limits.DEFAULT_MAX_BATCH_BYTES - PUBLISH_OVERHEAD) // per_item
+    blob = RawValue(
+        Payload(metadata={"encoding": b"json/plain"}, data=b"x" * (per_signal * per_item))
+    )
+    signals = math.ceil(n / per_signal)
+    total = signals * len(blob.payload.data)
+    started = time.monotonic()
+    for _ in range(signals):
+        await handle.signal("raw_bytes", blob)
+    while await handle.query("received_bytes", result_type=int) < total:
+        await asyncio.sleep(0.005)
+    return signals * per_signal / (time.monotonic() - started)
+
+
+async def query_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
+    """Items/s worth of bytes in pre-built poll answers (as large as wstream's) by query."""
+    data = _record_wire()
+    per_page = (limits.MAX_POLL_RESPONSE_BYTES - 100) // item_size(_TOPIC, data, 10**7)
+    page = encode_poll_result(
+        PollResult([WireItem(_TOPIC, data, 10**7 + i) for i in range(per_page)], 0, True, 0)
+    )
+    await handle.signal("set_page", RawValue(page))
+    pages = math.ceil(n / per_page)
+    started = time.monotonic()
+    for index in range(pages):
+        got = await handle.query("read_page", index, result_type=RawValue)
+        assert len(got.payload.data) == len(page.data)
+    return pages * per_page / (time.monotonic() - started)
+
+
+async def round_trip(handle: WorkflowHandle[Any, Any], samples: int) -> list[float]:
+    """Milliseconds from a signal to the answer of an update already waiting for it."""
+    times = []
+    for count in range(1, samples + 1):
+        # The update's own call waits for its result (as a long-poll does).
+        waiting = asyncio.create_task(handle.execute_update("wait_signals", count, result_type=int))
+        while await handle.query("updates_waiting", result_type=int) < 1:
+            await asyncio.sleep(0.002)
+        started = time.monotonic()
+        await handle.signal("raw_bytes", RawValue(Payload(data=b"x")))
+        await waiting
+        times.append((time.monotonic() - started) * 1000)
+    return times
+
+
+async def run(bench: Bench, n: int, samples: int, timeout: float) -> dict[str, Any]:
+    """The three ceilings, each on a fresh sink workflow of its own."""
+    figures: dict[str, Any] = {}
+    steps: list[tuple[str, Any]] = [
+        ("limit_signal_items_per_s", lambda h: signal_ceiling(h, n)),
+        ("limit_query_items_per_s", lambda h: query_ceiling(h, n)),
+        ("limit_rtt_ms", lambda h: round_trip(h, samples)),
+    ]
+    for key, step in steps:
+        handle = await bench.start("RawSink")
+        try:
+            value = await asyncio.wait_for(step(handle), timeout)
+            if key == "limit_rtt_ms":
+                figures["limit_rtt_p50_ms"] = percentile(value, 50)
+                figures["limit_rtt_p99_ms"] = percentile(value, 99)
+            else:
+                figures[key] = value
+        except Exception as error:
+            figures[key] = failure(error)
+        finally:
+            await finish(handle)
+    return figures
