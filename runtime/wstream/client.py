@@ -27,6 +27,7 @@ from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
 from wstream.publisher import Publisher
 from wstream.retry import Backoff, is_retryable, unanswered
+from wstream.shared_subscription import SharedSubscription
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.wire import OFFSET_QUERY, encode_payload
 
@@ -431,6 +432,19 @@ class WorkflowStreamClient:
 
         if from_offset < 0:
             raise ValueError(f"from_offset must not be negative, got {from_offset}")
+        if self._client is not None:
+            # Every subscription of this workflow and filter made through this Temporal
+            # client, from any WorkflowStreamClient, reads through one shared poller.
+            return SharedSubscription(
+                self._client,
+                self._handle.id,
+                topics,
+                from_offset=from_offset,
+                codec_for_topic=codec_for_topic,
+                poll_cooldown=poll_cooldown.total_seconds(),
+                stats=self.poll_stats,
+            ).items()
+        # Bound to a handle alone: no continue-as-new following, so no sealed segments.
         pages = PageReader(
             self._latest_handle,
             topics=topics,
@@ -438,14 +452,8 @@ class WorkflowStreamClient:
             codec_for_topic=codec_for_topic,
             poll_cooldown=poll_cooldown.total_seconds(),
             stats=self.poll_stats,
-            run_handle=self._run_handle if self._client is not None else None,
         )
         return Poller(pages).items()
-
-    def _run_handle(self, run_id: str) -> WorkflowHandle[Any, Any]:
-        """The handle of one run of the chain: a closed run holding a sealed segment."""
-        assert self._client is not None  # only offered to readers when the client is known
-        return self._client.get_workflow_handle(self._handle.id, run_id=run_id)
 
     def _latest_handle(self) -> WorkflowHandle[Any, Any]:
         """The handle polls go to: the chain's latest run when the client is known."""
