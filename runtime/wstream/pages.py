@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.service import RPCError
@@ -173,15 +172,22 @@ class PageReader:
         if page.base_offset is not None and self.offset < page.base_offset:
             self._skip_to(page.base_offset)
         decoded: list[WorkflowStreamItem[Any]] = []
+        # Looked up once per topic and page, not once per item: a page holds thousands.
+        codecs: dict[str, PayloadCodec[Any]] = {}
         for wire in page.items:
             offset = wire.offset
             if offset < self.offset:
                 continue  # already read (an official workflow may send a page again)
             topic = wire.topic
+            codec = codecs.get(topic)
+            if codec is None:
+                codec = codecs[topic] = self._codec_for_topic(topic)
             payload = decode_payload(wire.data)
-            decoded.append(
-                WorkflowStreamItem(topic, self._decode_one(topic, offset, payload), offset)
-            )
+            try:
+                value = codec.decode(payload)
+            except Exception as error:
+                raise ItemDecodeError(topic, offset, payload, error) from error
+            decoded.append(WorkflowStreamItem(topic, value, offset))
             self.offset = offset + 1
         # Past the items the topic filter left out, too.
         self.offset = max(self.offset, page.next_offset)
@@ -206,12 +212,6 @@ class PageReader:
                 offset,
             )
         self.offset = offset
-
-    def _decode_one(self, topic: str, offset: int, payload: Payload) -> Any:
-        try:
-            return self._codec_for_topic(topic).decode(payload)
-        except Exception as error:
-            raise ItemDecodeError(topic, offset, payload, error) from error
 
 
 def read_answer(raw: RawValue, workflow_id: str) -> PollResult:

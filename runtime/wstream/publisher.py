@@ -27,9 +27,7 @@ from wstream.run_watch import RunWatch
 from wstream.wire import (
     OFFSET_QUERY,
     PUBLISH_SIGNAL,
-    PublishEntry,
-    PublishInput,
-    encode_publish,
+    encode_publish_entries,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,8 +97,8 @@ class Publisher:
         self._stream_checked = False
 
     def _envelope(self, sequence: int, items: list[BufferedItem]) -> Payload:
-        entries = [PublishEntry(item.topic, item.data) for item in items]
-        return encode_publish(PublishInput(entries, self.publisher_id, sequence))
+        # Each item's JSON was written when it was published: a batch is a join.
+        return encode_publish_entries([item.entry for item in items], self.publisher_id, sequence)
 
     @property
     def unsettled(self) -> int:

@@ -25,6 +25,7 @@ from wstream.errors import (
 )
 from wstream.topic_handle import WorkflowTopicHandle
 from wstream.wire import (
+    ITEM_OVERHEAD,
     OFFSET_QUERY,
     POLL_HANDLER,
     PUBLISH_SIGNAL,
@@ -37,10 +38,12 @@ from wstream.wire import (
     WorkflowStreamState,
     encode_payload,
     encode_poll_result,
-    item_size,
+    json_string_size,
+    packed_page,
     page,
     parse_poll,
-    parse_publish,
+    parse_publish_columns,
+    unplaced_item_size,
 )
 
 T = TypeVar("T")
@@ -119,6 +122,9 @@ class WorkflowStream:
             )
         self._topics: list[str] = []
         self._data: list[str] = []
+        #: Each retained item's unplaced_item_size, index for index: pages and sizes are
+        #: counted from these instead of measuring every item's JSON again.
+        self._sizes: list[int] = []
         self._base_offset = 0
         self._publishers: dict[str, PublisherState] = {}
         self._detaching = False
@@ -146,9 +152,11 @@ class WorkflowStream:
 
     def _restore(self, state: WorkflowStreamState) -> None:
         for index, item in enumerate(state.log):
+            size = unplaced_item_size(item.topic, item.data)
             self._topics.append(item.topic)
             self._data.append(item.data)
-            self._retained_bytes += item_size(item.topic, item.data, state.base_offset + index)
+            self._sizes.append(size)
+            self._retained_bytes += size + len(str(state.base_offset + index))
         self.log_bytes_this_run = self._retained_bytes
         self._base_offset = state.base_offset
         self._segments = list(state.segments)
@@ -191,9 +199,11 @@ class WorkflowStream:
 
     def _append(self, topic: str, payload: Payload) -> None:
         data = encode_payload(payload)
-        size = item_size(topic, data, self.end_offset)
+        unplaced = unplaced_item_size(topic, data)
+        size = unplaced + len(str(self.end_offset))
         self._topics.append(topic)
         self._data.append(data)
+        self._sizes.append(unplaced)
         self._retained_bytes += size
         self.log_bytes_this_run += size
 
@@ -250,11 +260,10 @@ class WorkflowStream:
                 non_retryable=True,
             )
         cut = up_to_offset - self._base_offset
-        self._retained_bytes -= sum(
-            item_size(self._topics[i], self._data[i], self._base_offset + i) for i in range(cut)
-        )
+        self._retained_bytes -= sum(self._sizes[:cut]) + _digits(self._base_offset, up_to_offset)
         del self._topics[:cut]
         del self._data[:cut]
+        del self._sizes[:cut]
         self._base_offset = up_to_offset
         self._sealed_floor = max(self._sealed_floor, up_to_offset)
         self._segments = [s for s in self._segments if s.end_offset > self._sealed_floor]
@@ -307,7 +316,7 @@ class WorkflowStream:
         index = len(self._data)
         while index > 0:
             offset = self._base_offset + index - 1
-            size = item_size(self._topics[index - 1], self._data[index - 1], offset)
+            size = self._sizes[index - 1] + len(str(offset))
             if size > budget:
                 break
             budget -= size
@@ -350,7 +359,7 @@ class WorkflowStream:
         # Every signal lands in history, duplicates and malformed ones included.
         self.log_bytes_this_run += len(raw.payload.data)
         try:
-            batch = parse_publish(raw.payload.data)
+            batch = parse_publish_columns(raw.payload.data)
         except MalformedInput as error:
             # Raising here would fail the workflow task again on every replay; the batch
             # cannot be applied either way, so it is reported and dropped.
@@ -361,10 +370,19 @@ class WorkflowStream:
             if known is not None and batch.sequence <= known.sequence:
                 return
             self._publishers[batch.publisher_id] = PublisherState.at(batch.sequence, workflow.now())
-        for entry in batch.items:
-            self._retained_bytes += item_size(entry.topic, entry.data, self.end_offset)
-            self._topics.append(entry.topic)
-            self._data.append(entry.data)
+        # Each topic's JSON is measured once per batch; a batch has few topics.
+        topic_sizes: dict[str, int] = {}
+        sizes = []
+        for topic, data in zip(batch.topics, batch.data, strict=True):
+            topic_size = topic_sizes.get(topic)
+            if topic_size is None:
+                topic_size = topic_sizes[topic] = json_string_size(topic) + ITEM_OVERHEAD
+            sizes.append(topic_size + json_string_size(data))
+        first = self.end_offset
+        self._retained_bytes += sum(sizes) + _digits(first, first + len(sizes))
+        self._topics.extend(batch.topics)
+        self._data.extend(batch.data)
+        self._sizes.extend(sizes)
 
     def _validate_poll(self, raw: RawValue) -> None:
         if self._detaching:
@@ -452,22 +470,42 @@ class WorkflowStream:
             self._data,
             base_offset=self._base_offset,
             from_offset=request.from_offset,
-            wanted=set(request.topics) if request.topics else None,
+            wanted=self._wanted(request),
             limit=limit,
+            sizes=self._sizes,
         )
+
+    def _wanted(self, request: PollInput) -> set[str] | None:
+        return set(request.topics) if request.topics else None
 
     def _collect_compressed(self, request: PollInput) -> RawValue:
         """A compressed page as large as fits the answer's bound once compressed."""
-        source = limits.MAX_COMPRESSED_SOURCE_BYTES
-        while True:
-            answer = self._page(request, source)
-            payload = encode_poll_result(answer, compress=True)
-            size = len(payload.data)
-            if size <= limits.MAX_POLL_RESPONSE_BYTES or len(answer.items) <= 1:
-                return RawValue(payload)
-            # Too large once compressed: scale the page by how well these items compressed.
-            source = int(source * 0.9 * limits.MAX_POLL_RESPONSE_BYTES / size)
+        return RawValue(
+            packed_page(
+                self._topics,
+                self._data,
+                self._sizes,
+                base_offset=self._base_offset,
+                from_offset=request.from_offset,
+                wanted=self._wanted(request),
+                limit=limits.MAX_POLL_RESPONSE_BYTES,
+                source_limit=limits.MAX_COMPRESSED_SOURCE_BYTES,
+            )
+        )
 
 
 def _raw(answer: PollResult) -> RawValue:
     return RawValue(encode_poll_result(answer))
+
+
+def _digits(start: int, end: int) -> int:
+    """Total decimal digits of the offsets ``start`` to ``end - 1``."""
+    total = 0
+    width = len(str(start))
+    while start < end:
+        # Offsets of one width run up to the next power of ten.
+        stop = min(end, 10**width)
+        total += (stop - start) * width
+        start = stop
+        width += 1
+    return total

@@ -7,6 +7,7 @@ these dataclasses' field types at run time, also inside the workflow sandbox.
 """
 
 import base64
+import binascii
 import json
 import zlib
 from collections.abc import Collection, Sequence
@@ -27,14 +28,14 @@ OFFSET_QUERY: Final = "__temporal_workflow_stream_offset"
 
 def encode_payload(payload: Payload) -> str:
     """Return the wire form of one item: base64 of the serialized payload."""
-    return base64.b64encode(payload.SerializeToString()).decode("ascii")
+    # binascii directly: base64.b64encode's wrapper costs more than the encoding of a
+    # small item, and a burst encodes one per publish() call.
+    return binascii.b2a_base64(payload.SerializeToString(), newline=False).decode("ascii")
 
 
 def decode_payload(data: str) -> Payload:
     """Parse the wire form of one item back into a payload."""
-    payload = Payload()
-    payload.ParseFromString(base64.b64decode(data))
-    return payload
+    return Payload.FromString(binascii.a2b_base64(data))
 
 
 @dataclass
@@ -186,11 +187,21 @@ def _or(value: object, default: object) -> object:
     return default if value is None else value
 
 
-def parse_publish(data: bytes) -> PublishInput:
-    """Read a publish signal's argument straight from its JSON bytes.
+@dataclass
+class PublishColumns:
+    """A publish batch read into parallel lists, without an object per item."""
 
-    The converter's generic dataclass path costs several microseconds per item inside the
-    workflow sandbox; a batch carries thousands of items.
+    topics: list[str]
+    data: list[str]
+    publisher_id: str
+    sequence: int
+
+
+def parse_publish_columns(data: bytes) -> PublishColumns:
+    """Read a publish signal's argument into its items' topics and wire forms, index for index.
+
+    The workflow's publish handler reads thousands of items per signal; an object per item
+    would cost more than the JSON itself.
 
     Raises:
         MalformedInput: the argument does not follow the wire format.
@@ -203,14 +214,30 @@ def parse_publish(data: bytes) -> PublishInput:
         raise MalformedInput("publish batch needs a list 'items' and a string 'publisher_id'")
     if not isinstance(sequence, int):
         raise MalformedInput(f"publish batch 'sequence' must be an integer, got {sequence!r}")
-    entries = []
+    topics: list[str] = []
+    wires: list[str] = []
     for index, item in enumerate(items):
-        topic = item.get("topic") if isinstance(item, dict) else None
-        wire = item.get("data") if isinstance(item, dict) else None
-        if not isinstance(topic, str) or not isinstance(wire, str):
+        topic = item.get("topic") if type(item) is dict else None
+        wire = item.get("data") if type(item) is dict else None
+        if type(topic) is not str or type(wire) is not str:
             raise MalformedInput(f"publish batch item {index} needs string 'topic' and 'data'")
-        entries.append(PublishEntry(topic, wire))
-    return PublishInput(entries, publisher_id, sequence)
+        topics.append(topic)
+        wires.append(wire)
+    return PublishColumns(topics, wires, publisher_id, sequence)
+
+
+def parse_publish(data: bytes) -> PublishInput:
+    """Read a publish signal's argument straight from its JSON bytes.
+
+    The converter's generic dataclass path costs several microseconds per item inside the
+    workflow sandbox; a batch carries thousands of items.
+
+    Raises:
+        MalformedInput: the argument does not follow the wire format.
+    """
+    batch = parse_publish_columns(data)
+    entries = [PublishEntry(t, d) for t, d in zip(batch.topics, batch.data, strict=True)]
+    return PublishInput(entries, batch.publisher_id, batch.sequence)
 
 
 def parse_poll(data: bytes) -> PollInput:
@@ -261,6 +288,28 @@ def encode_publish(batch: PublishInput) -> Payload:
         "sequence": batch.sequence,
     }
     return _json_payload(body)
+
+
+def entry_json(topic: str, data: str) -> str:
+    """Return one item's JSON as it sits in a publish batch.
+
+    Its length plus one (the comma) is :func:`entry_size`. A publisher writes it once, when
+    the item is published, and joins a batch from these texts
+    (:func:`encode_publish_entries`), so sending a batch does no per-item encoding.
+    """
+    return f'{{"topic":{encode_basestring_ascii(topic)},"data":{encode_basestring_ascii(data)}}}'
+
+
+def encode_publish_entries(entries: Sequence[str], publisher_id: str, sequence: int) -> Payload:
+    """Return the publish signal's argument joined from items' :func:`entry_json` texts.
+
+    The bytes are those :func:`encode_publish` writes for the same items.
+    """
+    data = (
+        f'{{"items":[{",".join(entries)}],"publisher_id":'
+        f'{encode_basestring_ascii(publisher_id)},"sequence":{int(sequence)}}}'
+    )
+    return Payload(metadata=_JSON_PLAIN, data=data.encode("ascii"))
 
 
 def encode_poll(request: PollInput) -> Payload:
@@ -372,6 +421,11 @@ def item_size(topic: str, data: str, offset: int) -> int:
     return json_string_size(topic) + json_string_size(data) + len(str(offset)) + ITEM_OVERHEAD
 
 
+def unplaced_item_size(topic: str, data: str) -> int:
+    """:func:`item_size` without the offset's digits: what an item weighs wherever it sits."""
+    return json_string_size(topic) + json_string_size(data) + ITEM_OVERHEAD
+
+
 def page(
     topics: Sequence[str],
     data: Sequence[str],
@@ -380,6 +434,7 @@ def page(
     from_offset: int,
     wanted: Collection[str] | None,
     limit: int,
+    sizes: Sequence[int] | None = None,
 ) -> PollResult:
     """Answer a poll from a retained log: the items from ``from_offset`` that fit in ``limit``.
 
@@ -393,6 +448,8 @@ def page(
         from_offset: The first offset asked for (below ``base_offset``: from the base).
         wanted: The topics asked for, or None for every topic.
         limit: The answer's bound in bytes.
+        sizes: Their :func:`unplaced_item_size`, index for index, when the caller keeps
+            them (saves measuring every item again).
 
     Returns:
         The answer: ``next_offset`` is where the next page starts, ``more_ready`` whether it
@@ -406,11 +463,151 @@ def page(
         if wanted is not None and topic not in wanted:
             continue
         offset = base_offset + index
-        size += item_size(topic, data[index], offset)
+        if sizes is None:
+            size += item_size(topic, data[index], offset)
+        else:
+            size += sizes[index] + len(str(offset))
         if items and size > limit:
             return PollResult(items, offset, True, base_offset)
         items.append(WireItem(topic, data[index], offset))
     return PollResult(items, end_offset, False, base_offset)
+
+
+#: Bytes of a compressed poll answer besides its two offsets' digits and the packed items'
+#: base64 (``more_ready`` counted as ``false``, the longer).
+_PACKED_RESULT_OVERHEAD: Final = len(
+    '{"items":[],"next_offset":,"more_ready":false,"base_offset":,"items_zlib":""}'
+)
+#: Source bytes compressed between two looks at the packed size.
+_PACK_CHUNK_BYTES: Final = 128 * 1024
+#: Most bytes ending the zlib stream adds after a sync flush: the list's closing bracket in a
+#: final block, and the Adler-32 checksum.
+_PACK_END_BYTES: Final = 16
+
+
+class _Packer:
+    """Compresses a page's items chunk by chunk, keeping the packed bytes within a bound.
+
+    After every chunk a sync flush tells the exact packed size so far; a chunk that would
+    pass the bound is undone (from a copy of the compressor) and tried in halves, so the
+    page is cut at an item, not at a chunk.
+    """
+
+    def __init__(self, max_packed: int) -> None:
+        self.max_packed = max_packed
+        self.compressor = zlib.compressobj(1)
+        self.packed = [self.compressor.compress(b"[")]
+        self.size = len(self.packed[0])
+        self.count = 0
+
+    def add(self, texts: list[str]) -> int:
+        """Pack as many of ``texts`` (items' JSON) as fit, in order; returns how many."""
+        done = 0
+        while done < len(texts):
+            take = len(texts) - done
+            while True:
+                saved = self.compressor.copy()
+                chunk = ",".join(texts[done : done + take])
+                out = self.compressor.compress(
+                    (("," if self.count else "") + chunk).encode("ascii")
+                ) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
+                # One item alone always goes: a page carries at least one.
+                if self.size + len(out) <= self.max_packed or (self.count == 0 and take == 1):
+                    self.packed.append(out)
+                    self.size += len(out)
+                    self.count += take
+                    done += take
+                    break
+                self.compressor = saved
+                if take == 1:
+                    return done
+                take //= 2
+        return done
+
+    def finish(self) -> str:
+        self.packed.append(self.compressor.compress(b"]") + self.compressor.flush())
+        return binascii.b2a_base64(b"".join(self.packed), newline=False).decode("ascii")
+
+
+def packed_page(
+    topics: Sequence[str],
+    data: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    base_offset: int,
+    from_offset: int,
+    wanted: Collection[str] | None,
+    limit: int,
+    source_limit: int,
+) -> Payload:
+    """Answer a poll with compressed items (``items_zlib``), as many as fit in ``limit`` bytes.
+
+    The answer reads as :func:`encode_poll_result` with ``compress`` writes it. Each item's
+    JSON is written once, as text, and compressed in chunks while the page grows, instead of
+    building the page, compressing it whole and building a smaller one when it is too large.
+
+    Args:
+        topics: The retained items' topics, the first at ``base_offset``.
+        data: Their wire forms, index for index.
+        sizes: Their :func:`unplaced_item_size`, index for index.
+        base_offset: The offset of the first retained item.
+        from_offset: The first offset asked for (below ``base_offset``: from the base).
+        wanted: The topics asked for, or None for every topic.
+        limit: The answer's bound in bytes (one item alone may pass it).
+        source_limit: The most bytes the items may unpack to (one item alone may pass it).
+
+    Returns:
+        The answer's payload.
+    """
+    end_offset = base_offset + len(data)
+    room = limit - _PACKED_RESULT_OVERHEAD - len(str(end_offset)) - len(str(base_offset))
+    # Base64 writes 4 characters per 3 bytes; keep room for the stream's end.
+    packer = _Packer(max(0, room) // 4 * 3 - _PACK_END_BYTES)
+    topic_json: dict[str, str] = {}
+    pending: list[str] = []
+    pending_offsets: list[int] = []
+    pending_bytes = 0
+    source = 2  # the list's brackets
+    next_offset = end_offset
+    for index in range(max(from_offset, base_offset) - base_offset, len(data)):
+        topic = topics[index]
+        if wanted is not None and topic not in wanted:
+            continue
+        offset = base_offset + index
+        quoted = topic_json.get(topic)
+        if quoted is None:
+            quoted = topic_json[topic] = encode_basestring_ascii(topic)
+        wire = data[index]
+        size = sizes[index]
+        if size == len(quoted) + len(wire) + 2 + ITEM_OVERHEAD:
+            # Nothing in it to escape (base64 never has): its JSON is itself in quotes.
+            text = f'{{"topic":{quoted},"data":"{wire}","offset":{offset}}}'
+        else:
+            text = f'{{"topic":{quoted},"data":{encode_basestring_ascii(wire)},"offset":{offset}}}'
+        source += size + len(str(offset))
+        if source > source_limit and (packer.count or pending):
+            next_offset = offset
+            break
+        pending.append(text)
+        pending_offsets.append(offset)
+        pending_bytes += len(text)
+        if pending_bytes >= _PACK_CHUNK_BYTES:
+            taken = packer.add(pending)
+            if taken < len(pending):
+                next_offset = pending_offsets[taken]
+                pending = []
+                break
+            pending, pending_offsets, pending_bytes = [], [], 0
+    if pending:
+        taken = packer.add(pending)
+        if taken < len(pending):
+            next_offset = pending_offsets[taken]
+    more = "true" if next_offset < end_offset else "false"
+    body = (
+        f'{{"items":[],"next_offset":{next_offset},"more_ready":{more},'
+        f'"base_offset":{base_offset},"items_zlib":"{packer.finish()}"}}'
+    )
+    return Payload(metadata=_JSON_PLAIN, data=body.encode("ascii"))
 
 
 # -- reading answers -------------------------------------------------------------------------
@@ -453,6 +650,15 @@ def _unpack_items(packed: object) -> object:
         raise MalformedInput(f"poll answer 'items_zlib' is not a JSON list: {error}") from None
 
 
+def _poll_item(item: object, index: int) -> WireItem:
+    """Read one item of a poll answer, or say what is wrong with it."""
+    topic = item.get("topic") if isinstance(item, dict) else None
+    wire = item.get("data") if isinstance(item, dict) else None
+    if not isinstance(item, dict) or not isinstance(topic, str) or not isinstance(wire, str):
+        raise MalformedInput(f"poll answer item {index} needs string 'topic' and 'data'")
+    return WireItem(topic, wire, _integer(item, "offset", f"poll answer item {index}"))
+
+
 def parse_poll_result(data: bytes) -> PollResult:
     """Read a poll answer (of any implementation) from its JSON bytes.
 
@@ -468,11 +674,16 @@ def parse_poll_result(data: bytes) -> PollResult:
         raise MalformedInput(f"poll answer 'items' must be a list, got {raw_items!r}")
     items = []
     for index, item in enumerate(raw_items):
-        topic = item.get("topic") if isinstance(item, dict) else None
-        wire = item.get("data") if isinstance(item, dict) else None
-        if not isinstance(item, dict) or not isinstance(topic, str) or not isinstance(wire, str):
-            raise MalformedInput(f"poll answer item {index} needs string 'topic' and 'data'")
-        items.append(WireItem(topic, wire, _integer(item, "offset", f"poll answer item {index}")))
+        # A page holds thousands of items: the common, well-formed case is checked first,
+        # by exact types (JSON reads no subclasses), and explained only when it fails.
+        if type(item) is dict:
+            topic = item.get("topic")
+            wire = item.get("data")
+            offset = item.get("offset")
+            if type(topic) is str and type(wire) is str and type(offset) is int:
+                items.append(WireItem(topic, wire, offset))
+                continue
+        items.append(_poll_item(item, index))
     base = body.get("base_offset")
     sealed = body.get("sealed")
     segments = body.get("segments")

@@ -26,12 +26,17 @@ from wstream.wire import (
     encode_poll,
     encode_poll_result,
     encode_publish,
+    encode_publish_entries,
+    entry_json,
     entry_size,
     item_size,
+    packed_page,
     page,
     parse_poll,
     parse_poll_result,
     parse_publish,
+    parse_publish_columns,
+    unplaced_item_size,
 )
 
 #: Topics whose JSON form is longer than the topic plus its quotes.
@@ -63,6 +68,26 @@ def test_publish_batches_round_trip(
     payload = encode_publish(batch)
     assert payload.metadata["encoding"] == b"json/plain"
     assert parse_publish(payload.data) == batch
+
+
+@given(
+    entries=st.lists(st.tuples(topics, wire_data), max_size=8),
+    publisher=st.text("0123456789abcdef", min_size=16, max_size=16),
+    sequence=st.integers(1, 2**63 - 1),
+)
+def test_a_batch_joined_from_its_entries_is_the_batch_encoded_whole(
+    entries: list[tuple[str, str]], publisher: str, sequence: int
+) -> None:
+    whole = encode_publish(
+        PublishInput([PublishEntry(t, d) for t, d in entries], publisher, sequence)
+    )
+    joined = encode_publish_entries([entry_json(t, d) for t, d in entries], publisher, sequence)
+    assert joined == whole
+    for topic, data in entries:
+        assert len(entry_json(topic, data)) + 1 == entry_size(topic, data)
+    columns = parse_publish_columns(joined.data)
+    assert list(zip(columns.topics, columns.data, strict=True)) == entries
+    assert (columns.publisher_id, columns.sequence) == (publisher, sequence)
 
 
 @given(
@@ -243,6 +268,80 @@ def test_an_uncut_page_is_its_modelled_size_exactly() -> None:
     ).more_ready
     cut = page(names, data, base_offset=98, from_offset=0, wanted=None, limit=modelled - 1)
     assert cut.more_ready and cut.next_offset == 100 and len(cut.items) == 2
+
+
+#: Wire forms with characters JSON escapes, besides base64 ones.
+escaped_data = st.one_of(wire_data, st.text(max_size=30), st.text(BASE64, min_size=500))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(st.tuples(topics, escaped_data), min_size=1, max_size=40),
+    base=st.sampled_from([0, 7, 99_999, 10**12]),
+    start=st.integers(0, 45),
+    wanted=st.one_of(st.none(), st.sets(topics, max_size=3)),
+    limit=st.integers(150, 3_000),
+    source_limit=st.integers(50, 20_000),
+)
+def test_packed_pages_stay_within_their_bounds_and_read_back_every_item_once(
+    items: list[tuple[str, str]],
+    base: int,
+    start: int,
+    wanted: set[str] | None,
+    limit: int,
+    source_limit: int,
+) -> None:
+    names, data = [t for t, _ in items], [d for _, d in items]
+    sizes = [unplaced_item_size(t, d) for t, d in items]
+    expected = [
+        WireItem(t, d, base + i)
+        for i, (t, d) in enumerate(items)
+        if i >= start and (wanted is None or t in wanted)
+    ]
+    read: list[WireItem] = []
+    offset = base + start
+    while True:
+        packed = packed_page(
+            names,
+            data,
+            sizes,
+            base_offset=base,
+            from_offset=offset,
+            wanted=wanted,
+            limit=limit,
+            source_limit=source_limit,
+        )
+        answer = parse_poll_result(packed.data)
+        assert answer.base_offset == base
+        assert len(packed.data) <= limit or len(answer.items) == 1
+        read.extend(answer.items)
+        if not answer.more_ready:
+            assert answer.next_offset == base + len(items)
+            break
+        # Every page but the last carries at least one item and moves on.
+        assert answer.items and answer.next_offset > answer.items[-1].offset
+        offset = answer.next_offset
+    assert read == expected
+
+
+def test_a_packed_page_fills_its_bound() -> None:
+    data = [f"{i:08d}".encode().hex() * 12 for i in range(20_000)]
+    names = ["events"] * len(data)
+    sizes = [unplaced_item_size("events", d) for d in data]
+    packed = packed_page(
+        names,
+        data,
+        sizes,
+        base_offset=0,
+        from_offset=0,
+        wanted=None,
+        limit=50_000,
+        source_limit=10**8,
+    )
+    answer = parse_poll_result(packed.data)
+    assert answer.more_ready and answer.next_offset == len(answer.items)
+    # Cut at an item, not at a chunk of them: within a few items' packed bytes of the bound.
+    assert 49_000 < len(packed.data) <= 50_000
 
 
 def test_compressed_answers_round_trip_and_bad_packing_is_named() -> None:
