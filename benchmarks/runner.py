@@ -37,6 +37,8 @@ class Config:
     fanout_items: int = 400
     fanout_seconds: float = 8.0
     fanout_batch_interval: float = 0.25
+    #: Subscribers of the large fan-out (wstream only: each its own stream client, one poller).
+    fanout_large_subscribers: int = 500
     codec_items: int = 20_000
     generator_topics: int = 200
     #: Bytes of ~150-byte items streamed through one workflow id (scenario 9).
@@ -52,6 +54,7 @@ QUICK = Config(
     items=4_000,
     live_items=50,
     fanout_subscribers=10,
+    fanout_large_subscribers=100,
     fanout_items=100,
     fanout_seconds=2.0,
     codec_items=5_000,
@@ -139,6 +142,25 @@ async def _run_block(
             "fanout_all_received",
         )
         runs["fanout"][impl.name].append(got)
+        if impl is WSTREAM:
+            # The official client has no sharing: 500 of its subscribers would each spend
+            # updates of their own (scenario 6 shows it at 50), so this one is wstream's only.
+            _log(f"fan-out to {config.fanout_large_subscribers} rep {rep + 1} {impl.name}")
+            got = await _guarded(
+                live.fan_out(
+                    bench,
+                    impl,
+                    config.fanout_large_subscribers,
+                    config.fanout_items,
+                    config.fanout_seconds,
+                    config.fanout_batch_interval,
+                    config.timeout,
+                    prefix="fanout_large",
+                ),
+                config.timeout * 2,
+                "fanout_large_all_received",
+            )
+            runs["fanout"][impl.name].append(got)
     if "limits" in only and impl is WSTREAM:  # no stream library: once per repetition
         _log(f"transport limits rep {rep + 1}")
         got = await _guarded(

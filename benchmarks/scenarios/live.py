@@ -74,10 +74,15 @@ async def fan_out(
     seconds: float,
     batch_interval: float,
     timeout: float,
+    prefix: str = "fanout",
 ) -> dict[str, Any]:
-    """``subscribers`` live followers of ``n`` items published over ``seconds``."""
+    """``subscribers`` live followers of ``n`` items published over ``seconds``.
+
+    Each follower has its own stream client on the bench's one Temporal client, so a
+    wstream run shares one poller among them all. Figures are named ``{prefix}_...``.
+    """
     handle = await bench.start(impl.workflow)
-    figures: dict[str, Any] = {"subscribers": subscribers, "items": n}
+    figures: dict[str, Any] = {f"{prefix}_subscribers": subscribers, "items": n}
     followers = [
         asyncio.create_task(_follow(bench, impl, handle.id, n)) for _ in range(subscribers)
     ]
@@ -102,23 +107,27 @@ async def fan_out(
             got = task.result()
             complete += len(got) == n
             latencies.extend(got)
-        figures["fanout_complete_subscribers"] = complete
+        figures[f"{prefix}_complete_subscribers"] = complete
         if errors:
-            figures["fanout_errors"] = sorted(set(errors))[:3]
+            figures[f"{prefix}_errors"] = sorted(set(errors))[:3]
         if pending:
-            figures.setdefault("fanout_errors", []).append(f"{len(pending)} subscribers timed out")
+            figures.setdefault(f"{prefix}_errors", []).append(
+                f"{len(pending)} subscribers timed out"
+            )
         if complete < subscribers:
-            reason = "; ".join(figures.get("fanout_errors", [])) or "incomplete"
-            figures["fanout_all_received"] = f"failed: {complete}/{subscribers} complete: {reason}"
+            reason = "; ".join(figures.get(f"{prefix}_errors", [])) or "incomplete"
+            figures[f"{prefix}_all_received"] = (
+                f"failed: {complete}/{subscribers} complete: {reason}"
+            )
         else:
-            figures["fanout_all_received"] = 1.0
+            figures[f"{prefix}_all_received"] = 1.0
         if latencies:
             ms = [x * 1000 for x in latencies]
-            figures["fanout_p50_ms"] = percentile(ms, 50)
-            figures["fanout_p99_ms"] = percentile(ms, 99)
-        await _cost(handle, n, figures, "fanout")
+            figures[f"{prefix}_p50_ms"] = percentile(ms, 50)
+            figures[f"{prefix}_p99_ms"] = percentile(ms, 99)
+        await _cost(handle, n, figures, prefix)
     except Exception as error:
-        figures["fanout_all_received"] = failure(error)
+        figures[f"{prefix}_all_received"] = failure(error)
     finally:
         for task in followers:
             task.cancel()
