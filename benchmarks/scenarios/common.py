@@ -50,7 +50,9 @@ async def wait_offset(stream: Any, target: int, timeout: float) -> float:
             return time.monotonic()
         if time.monotonic() > deadline:
             raise TimeoutError(f"offset stuck at {offset} of {target}")
-        await asyncio.sleep(0.02)
+        # The same 5 ms the transport's signal ceiling (scenario 10) polls its sink at, so a
+        # burst and its ceiling are timed to their ends alike.
+        await asyncio.sleep(0.005)
 
 
 def percentile(values: list[float], q: float) -> float:
