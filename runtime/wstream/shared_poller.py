@@ -295,7 +295,7 @@ class SharedPoller:
         if len(self._items) > self._capacity:
             dropped = self._items.popleft()
             self._first_seq += 1
-            self._low = dropped.offset + 1
+            self._low = max(self._low, dropped.offset + 1)  # never below a skip
         if not self._wake_scheduled:
             # Once per run of items: a page's items are appended without an await between
             # them, so subscribers are woken once per page, not once per item.
