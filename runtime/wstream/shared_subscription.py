@@ -81,6 +81,9 @@ class SharedSubscription:
             poll_cooldown=self._cooldown,
         )
         poller.stats.mirror(self._stats)
+        # Looked up once per topic and batch of items, not once per item; again after each
+        # wait, as PageReader does per page (a topic may be bound to a type meanwhile).
+        codecs: dict[str, PayloadCodec[Any]] = {}
         try:
             while True:
                 seq = poller.position(self._cursor)
@@ -100,12 +103,13 @@ class SharedSubscription:
                             if wire.offset < self._cursor:
                                 continue  # read before (the poller started behind it)
                             self._cursor = wire.offset + 1
-                            yield self._decode(wire)
+                            yield self._decode(wire, codecs)
                         elif poller.error is not None:
                             raise poller.error
                         elif poller.ended:
                             return
                         else:
+                            codecs.clear()
                             await poller.wait_past(member.seq)
                 finally:
                     poller.detach(member)
@@ -157,9 +161,14 @@ class SharedSubscription:
         finally:
             poller.catching_up -= 1
 
-    def _decode(self, wire: WorkflowStreamItem[Payload]) -> WorkflowStreamItem[Any]:
+    def _decode(
+        self, wire: WorkflowStreamItem[Payload], codecs: dict[str, PayloadCodec[Any]]
+    ) -> WorkflowStreamItem[Any]:
+        codec = codecs.get(wire.topic)
+        if codec is None:
+            codec = codecs[wire.topic] = self._codec_for_topic(wire.topic)
         try:
-            value = self._codec_for_topic(wire.topic).decode(wire.data)
+            value = codec.decode(wire.data)
         except Exception as error:
             raise ItemDecodeError(wire.topic, wire.offset, wire.data, error) from error
         return WorkflowStreamItem(wire.topic, value, wire.offset)
