@@ -17,11 +17,12 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateHandle,
 )
+from temporalio.common import RawValue
 from temporalio.worker import Worker
 
 from tests.runtime.helpers import start_host
 from tests.runtime.stream_workflows import Event, HostWorkflow
-from wstream import WorkflowStreamClient, WorkflowStreamItem
+from wstream import ItemDecodeError, WorkflowStreamClient, WorkflowStreamItem
 from wstream.shared_poller import DEFAULT_CAPACITY
 from wstream.sharing import shared_pollers
 from wstream.wire import POLL_HANDLER
@@ -227,14 +228,25 @@ async def test_subscriptions_end_with_the_workflow_and_other_filters_poll_apart(
 ) -> None:
     handle: WorkflowHandle[Any, Any] = await start_host(client, task_queue)
     shared, _ = counting(client)
-    streams = [WorkflowStreamClient.create(shared, handle.id) for _ in range(2)]
+    streams = [WorkflowStreamClient.create(shared, handle.id) for _ in range(4)]
     everything = asyncio.create_task(read(streams[0].subscribe(result_type=Event), 10**6))
     events = asyncio.create_task(read(streams[1].topic("events", type=Event).subscribe(), 10**6))
-    while len(shared_pollers(shared)) < 2:  # one per topic filter
-        await asyncio.sleep(0.01)
+    # The same filter as `events`, each decoding to its own type: raw payloads, and a type
+    # the items do not fit (that one fails alone).
+    raw = asyncio.create_task(
+        read(streams[2].subscribe("events", result_type=RawValue), 10**6)  # type: ignore[arg-type]
+    )
+    wrong = asyncio.create_task(read(streams[3].subscribe("events", result_type=int), 10**6))  # type: ignore[arg-type]
+    while sorted(s.subscribers for s in shared_pollers(shared)) != [1, 3]:
+        await asyncio.sleep(0.01)  # one poller per topic filter
     await publish(WorkflowStreamClient.create(client, handle.id), range(20))
     await handle.signal(HostWorkflow.finish_now)
     for items in await asyncio.wait_for(asyncio.gather(everything, events), 30):
         assert_in_order(items, range(20))
+    raw_items: list[Any] = await asyncio.wait_for(raw, 30)
+    assert [i.offset for i in raw_items] == list(range(20))
+    assert all(isinstance(i.data, RawValue) for i in raw_items)
+    await asyncio.wait({wrong}, timeout=30)
+    assert isinstance(wrong.exception(), ItemDecodeError)
     assert shared_pollers(shared) == []
     assert poller_tasks() == []
