@@ -21,9 +21,9 @@ CHECK_EVERY_BYTES = 1024 * 1024
 #: History size from which a failing workflow task is read as a run trying to continue as
 #: new (Temporal suggests it at 4 MB).
 LARGE_RUN_BYTES = 4 * 1000 * 1000
-#: History size from which a publisher holds back in any case: Temporal terminates a run
-#: at 50 MB.
-HOLD_AT_BYTES = 32 * 1000 * 1000
+#: History size from which a publisher holds back in any case: Temporal warns at 10 MB of
+#: history and terminates a run at 50 MB.
+HOLD_AT_BYTES = 16 * 1000 * 1000
 #: Longest hold; then publishing goes on whatever the run does.
 MAX_HOLD_SECONDS = 10.0
 _POLL_SECONDS = 0.05
