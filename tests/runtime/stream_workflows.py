@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.contrib.workflow_streams import WorkflowStream as OfficialStream
     from temporalio.contrib.workflow_streams import WorkflowStreamState as OfficialState
 
-    from wstream import WorkflowStream, WorkflowStreamState
+    from wstream import PublisherState, WorkflowStream, WorkflowStreamState
 
 
 class Event(BaseModel):
@@ -229,7 +229,29 @@ class ActivityPublisherWorkflow:
         return self.stream.end_offset
 
 
+@workflow.defn
+class CrowdedStreamWorkflow:
+    """Remembers more publishers than one continue-as-new payload can carry, then tries."""
+
+    @workflow.init
+    def __init__(self) -> None:
+        now = workflow.now()
+        crowd = {f"{i:016x}": PublisherState.at(1, now) for i in range(25_000)}
+        self.stream = WorkflowStream(prior_state=WorkflowStreamState(publishers=crowd))
+        self.go = False
+
+    @workflow.signal
+    def continue_now(self) -> None:
+        self.go = True
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: self.go)
+        await self.stream.continue_as_new(lambda state: [])
+
+
 ALL_WORKFLOWS = [
+    CrowdedStreamWorkflow,
     HostWorkflow,
     OfficialHostWorkflow,
     NoStreamWorkflow,
