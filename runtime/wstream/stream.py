@@ -287,10 +287,12 @@ class WorkflowStream:
             if now - state.seen_at() < publisher_ttl
         }
         segments = self._segments
-        if self.end_offset > max(self._base_offset, self._sealed_floor):
+        # The floor never lies above the base: truncate raises both, and a carried base
+        # starts at or after the floor carried with it.
+        if self.end_offset > self._base_offset:
             this_run = SealedSegment(
                 run_id=workflow.info().run_id,
-                first_offset=max(self._base_offset, self._sealed_floor),
+                first_offset=self._base_offset,
                 end_offset=self.end_offset,
             )
             segments = [*segments, this_run][-self._max_segments_carried :]
