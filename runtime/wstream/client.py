@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 #: How long an offset query waits for an answer: as long as the server would, so a workflow
 #: that no worker serves fails the call at the same point as before.
 _OFFSET_QUERY_TIMEOUT = timedelta(seconds=30)
+#: While a full batch waits, publish_wait lets the flusher run once per this many items
+#: (a few milliseconds of encoding; a pause per item would cost more than the encoding).
+_YIELD_EVERY_ITEMS = 256
 
 
 class WorkflowStreamClient:
@@ -83,6 +86,8 @@ class WorkflowStreamClient:
         )
         self._bindings = TopicBindings(self._payload_converter)
         self._wake = asyncio.Event()
+        #: publish_wait calls since one last let the flusher run, while a batch was ready.
+        self._unyielded = 0
         self._flusher: asyncio.Task[None] | None = None
         #: Set by ``__aexit__`` so the flusher ends at its next step even if a cancellation
         #: sent to it is lost inside a library call.
@@ -323,6 +328,13 @@ class WorkflowStreamClient:
         self._batcher.add(item)
         if force_flush or self._batcher.batch_ready():
             self._wake.set()
+            self._unyielded += 1
+            if self._unyielded >= _YIELD_EVERY_ITEMS:
+                # A caller publishing in a loop never waits while there is room, and the
+                # flusher runs only when someone does: let it send (and finish sending)
+                # while the next batch is encoded, not once the whole buffer has filled.
+                self._unyielded = 0
+                await asyncio.sleep(0)
 
     @overload
     def topic(self, name: str, *, type: None = None) -> TopicHandle[Any]: ...

@@ -17,13 +17,14 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
 )
 from temporalio.common import RawValue
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from wstream.batcher import Batcher, BufferedItem
 from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
 from wstream.retry import Backoff, is_retryable
 from wstream.run_watch import RunWatch
+from wstream.signal_sender import SignalSender
 from wstream.wire import (
     OFFSET_QUERY,
     PUBLISH_SIGNAL,
@@ -35,6 +36,15 @@ logger = logging.getLogger(__name__)
 #: Deadline of the query that checks, before the first batch, that the workflow hosts a
 #: stream. Short: with no worker running nobody answers it, and publishing must go on then.
 _STREAM_CHECK_TIMEOUT = timedelta(seconds=2)
+#: First and longest pause before sending again to a run that refused the batch because it
+#: is closing (continuing as new): that lasts about as long as the run's last workflow task.
+_CLOSING_FIRST_PAUSE = 0.01
+_CLOSING_LONGEST_PAUSE = 0.1
+
+
+def _closing(error: RPCError) -> bool:
+    """Whether the server refused a signal because the run is closing (not a rate limit)."""
+    return error.status == RPCStatusCode.RESOURCE_EXHAUSTED and "closing" in error.message
 
 
 def _reason(error: Exception) -> str:
@@ -91,6 +101,7 @@ class Publisher:
         self.room = asyncio.Event()
         #: Holds batches back while the run cannot finish continuing as new.
         self.run_watch = RunWatch(handle)
+        self._signals = SignalSender(handle)
         #: Why nothing can be published any more: the workflow does not exist or has closed.
         self.gone: StreamNotFoundError | None = None
         self._lock = asyncio.Lock()
@@ -196,12 +207,15 @@ class Publisher:
         if batch.first_attempt is None:
             batch.first_attempt = time.monotonic()
         # The deadline counts from the batch's first attempt, across flushes.
-        backoff = Backoff(deadline=batch.first_attempt + self.max_retry_seconds)
+        deadline = batch.first_attempt + self.max_retry_seconds
+        backoff = Backoff(deadline=deadline)
+        closing = Backoff(_CLOSING_FIRST_PAUSE, deadline=deadline, longest=_CLOSING_LONGEST_PAUSE)
         while True:
             failure: Exception
+            pause = backoff
             try:
                 with stream_errors(self.handle.id):
-                    await self.handle.signal(PUBLISH_SIGNAL, RawValue(batch.envelope))
+                    await self._signals.send(PUBLISH_SIGNAL, batch.envelope)
             except StreamNotFoundError as error:
                 if not await still_running(self.handle):
                     # A closed run takes no signal: this attempt was not applied, and none
@@ -212,6 +226,8 @@ class Publisher:
                 if not is_retryable(error):
                     raise
                 failure = error
+                if _closing(error):
+                    pause = closing
             else:
                 self._settle(batch)
                 return
@@ -225,7 +241,7 @@ class Publisher:
                 ) from failure
             self.retries += 1
             logger.debug("retrying publish batch %d: %s", batch.sequence, failure)
-            await backoff.wait()
+            await pause.wait()
 
     def _settle(self, batch: PendingBatch) -> None:
         self.pending = None

@@ -46,15 +46,25 @@ def unanswered(error: BaseException, elapsed: float, timeout: float) -> bool:
 
 
 class Backoff:
-    """Pauses between attempts: doubling from ``first`` up to two seconds, within a deadline.
+    """Pauses between attempts: doubling from ``first`` up to ``longest``, within a deadline.
 
     Attributes:
         deadline: The ``time.monotonic()`` after which no attempt should start, or None.
     """
 
-    def __init__(self, first: float = FIRST_DELAY_SECONDS, *, deadline: float | None = None):
-        """Start at ``first`` seconds; give up at ``deadline`` (``time.monotonic()``), if any."""
+    def __init__(
+        self,
+        first: float = FIRST_DELAY_SECONDS,
+        *,
+        deadline: float | None = None,
+        longest: float = MAX_DELAY_SECONDS,
+    ):
+        """Start at ``first`` seconds, double up to ``longest``; stop at ``deadline``, if any.
+
+        ``deadline`` is a ``time.monotonic()`` time.
+        """
         self._delay = first
+        self._longest = longest
         self.deadline = deadline
 
     def expired(self) -> bool:
@@ -66,5 +76,5 @@ class Backoff:
         delay = self._delay
         if self.deadline is not None:
             delay = min(delay, max(0.0, self.deadline - time.monotonic()))
-        self._delay = min(self._delay * 2, MAX_DELAY_SECONDS)
+        self._delay = min(self._delay * 2, self._longest)
         await asyncio.sleep(delay)

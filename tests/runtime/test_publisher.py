@@ -296,3 +296,53 @@ async def test_force_flush_outside_async_with_is_sent_when_the_flusher_starts(
     await asyncio.wait_for(stream.flush(), 30)
     assert await stream.get_offset() == 2
     await handle.signal(HostWorkflow.finish_now)
+
+
+class SignalCount(Interceptor):
+    """Counts publish signals as they are sent."""
+
+    def __init__(self) -> None:
+        """None sent yet."""
+        self.publishes = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        """Wrap the client's outbound calls."""
+        return _Counting(self, next)
+
+
+class _Counting(OutboundInterceptor):
+    def __init__(self, count: SignalCount, next: OutboundInterceptor) -> None:
+        super().__init__(next)
+        self._count = count
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        if input.signal == PUBLISH_SIGNAL:
+            self._count.publishes += 1
+        await super().signal_workflow(input)
+
+
+async def test_a_tight_publish_wait_loop_lets_full_batches_go_while_it_runs(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """A loop of publish_wait with room to spare never waits, yet batches leave during it."""
+    handle = await start_host(client, task_queue)
+    count = SignalCount()
+    counted = Client(
+        client.service_client,
+        namespace=client.namespace,
+        data_converter=client.data_converter,
+        interceptors=[count],
+    )
+    # Batches of 100 items; the buffer (100,000 items by default) never runs out of room
+    # within the loop, so the loop itself never has to wait.
+    stream = WorkflowStreamClient.create(counted, handle.id, max_batch_size=100)
+    events = stream.topic("events", type=Event)
+    assert await stream.get_offset() == 0  # the host is up before the loop starts
+    published = 0
+    async with stream:
+        while count.publishes < 3 and published < 90_000:
+            await events.publish_wait(Event(name="e", n=published))
+            published += 1
+        assert count.publishes >= 3, f"no batch left while {published:,} items were published"
+    assert await stream.get_offset() == published
+    await handle.signal(HostWorkflow.finish_now)
