@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from wstream.wire import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Which answer a poll query asks for: the closed run it goes to (None: the latest run),
+#: the topics and the offset.
+_AskKey = tuple[str | None, tuple[str, ...], int]
 
 #: A poll query in flight when a run closes can go unanswered until the server's 30 s
 #: deadline; give up sooner and ask again (the retry reaches the next run or the closed one).
@@ -88,33 +93,23 @@ class PageReader:
         #: Seconds between polls while items flow; the first pause before a retry.
         self.cooldown = max(poll_cooldown, 0.001)
         self.stats = stats
+        #: The query already sent for the next page, and what it asks for.
+        self._ahead: tuple[_AskKey, asyncio.Future[RawValue]] | None = None
 
     async def query(self) -> PollResult:
-        """Return the page at :attr:`offset`, retrying what the server could not take."""
+        """Return the page at :attr:`offset`, retrying what the server could not take.
+
+        While pages come back full, the query for the next page is already in flight as the
+        caller decodes this one: reading a backlog costs the slower of the two, not the sum
+        (a closed run replays on a worker for every page it answers).
+        """
         backoff = Backoff(self.cooldown)
         while True:
             sealed = self._sealed
-            if sealed is not None and self._run_handle is not None:
-                handle = self._run_handle(sealed.run_id)
-                self.stats.sealed_queries += 1
-            else:
-                handle = self.handle()
-            request = PollInput(
-                topics=self.topics,
-                from_offset=self.offset,
-                follow_segments=self._run_handle is not None,
-                # Fewer, fuller pages: a closed run replays its whole history per answer.
-                compress=self._run_handle is not None,
-            )
-            self.stats.queries += 1
+            handle, key = self._target()
+            ahead = self._take_ahead(key)
             try:
-                with stream_errors(handle.id):
-                    raw = await handle.query(
-                        POLL_HANDLER,
-                        RawValue(encode_poll(request)),
-                        result_type=RawValue,
-                        rpc_timeout=_QUERY_TIMEOUT,
-                    )
+                raw = await (ahead if ahead is not None else self._ask(handle, key))
             except StreamNotFoundError as error:
                 if not error.workflow_gone:
                     raise
@@ -144,7 +139,67 @@ class PageReader:
                 # the offsets from here on, so there is more to read right away.
                 self._sealed = self._known_segment_at(page.next_offset)
                 page.more_ready = True
+            if page.more_ready:
+                self._read_ahead(page.next_offset)
             return page
+
+    def close(self) -> None:
+        """Cancel the query for the next page, if one is in flight; the reader stays usable."""
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+            self._ahead = None
+
+    def _target(self, offset: int | None = None) -> tuple[WorkflowHandle[Any, Any], _AskKey]:
+        """The run that holds ``offset`` (default :attr:`offset`) as far as the reader knows."""
+        sealed = self._sealed if self._run_handle is not None else None
+        key = (
+            None if sealed is None else sealed.run_id,
+            tuple(self.topics),
+            self.offset if offset is None else offset,
+        )
+        if sealed is not None and self._run_handle is not None:
+            return self._run_handle(sealed.run_id), key
+        return self.handle(), key
+
+    async def _ask(self, handle: WorkflowHandle[Any, Any], key: _AskKey) -> RawValue:
+        run_id, topics, offset = key
+        request = PollInput(
+            topics=list(topics),
+            from_offset=offset,
+            follow_segments=self._run_handle is not None,
+            # Fewer, fuller pages: a closed run replays its whole history per answer.
+            compress=self._run_handle is not None,
+        )
+        self.stats.queries += 1
+        if run_id is not None:
+            self.stats.sealed_queries += 1
+        with stream_errors(handle.id):
+            raw: RawValue = await handle.query(
+                POLL_HANDLER,
+                RawValue(encode_poll(request)),
+                result_type=RawValue,
+                rpc_timeout=_QUERY_TIMEOUT,
+            )
+        return raw
+
+    def _read_ahead(self, offset: int) -> None:
+        """Send the query for the page at ``offset`` now, to be taken by the next query."""
+        self.close()
+        handle, key = self._target(offset)
+        task = asyncio.ensure_future(self._ask(handle, key))
+        # A read-ahead nobody takes (the reader was moved, or closed) must not log its error.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._ahead = (key, task)
+
+    def _take_ahead(self, key: _AskKey) -> asyncio.Future[RawValue] | None:
+        """The read-ahead query for ``key``, if one was sent; any other one is dropped."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        if ahead[0] != key:
+            ahead[1].cancel()
+            return None
+        return ahead[1]
 
     def _known_segment_at(self, offset: int) -> SealedSegment | None:
         for segment in self._known.values():

@@ -61,51 +61,55 @@ class Poller:
 
     async def items(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         """Yield items in offset order until the workflow has ended and all are read."""
-        quiet_since: float | None = None
-        interval = self._pages.cooldown
-        last_status_check = 0.0
-        while True:
-            # Polls start on a fixed cadence: the query's own round trip and the consumer's
-            # time between items count toward the cooldown instead of adding to it.
-            started = time.monotonic()
-            page = await self._pages.query()
-            # A slow answer means the workflow's worker is congested (many subscribers):
-            # wait at least as long as it took, so the load adapts to what the worker serves.
-            congestion = time.monotonic() - started
-            for item in self._pages.decode(page):
-                yield item
-            if page.more_ready:
-                continue
-            if page.items:
-                quiet_since = None
-                interval = self._pages.cooldown
-                await asyncio.sleep(
-                    max(congestion, started + self._pages.cooldown - time.monotonic())
-                )
-                continue
-            now = time.monotonic()
-            quiet_since = quiet_since or now
-            if now - last_status_check >= _STATUS_CHECK_SECONDS:
-                last_status_check = now
-                if await self._ended():
-                    async for item in self._drain():
-                        yield item
-                    return
-            if (
-                now - quiet_since >= _IDLE_BEFORE_LONG_POLL_SECONDS
-                and now >= self._long_poll_allowed_at
-            ):
-                landed = await self._long_poll()
-                if landed is not None:
-                    for item in self._pages.decode(landed):
-                        yield item
+        try:
+            quiet_since: float | None = None
+            interval = self._pages.cooldown
+            last_status_check = 0.0
+            while True:
+                # Polls start on a fixed cadence: the query's own round trip and the consumer's
+                # time between items count toward the cooldown instead of adding to it.
+                started = time.monotonic()
+                page = await self._pages.query()
+                # A slow answer means the workflow's worker is congested (many subscribers):
+                # wait at least as long as it took, so the load adapts to what the worker serves.
+                congestion = time.monotonic() - started
+                for item in self._pages.decode(page):
+                    yield item
+                if page.more_ready:
+                    continue
+                if page.items:
                     quiet_since = None
                     interval = self._pages.cooldown
-                continue
-            await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
-            if now - quiet_since >= _QUIET_BEFORE_BACKOFF_SECONDS:
-                # One empty answer between two items is normal; back off only once quiet.
-                interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
+                    await asyncio.sleep(
+                        max(congestion, started + self._pages.cooldown - time.monotonic())
+                    )
+                    continue
+                now = time.monotonic()
+                quiet_since = quiet_since or now
+                if now - last_status_check >= _STATUS_CHECK_SECONDS:
+                    last_status_check = now
+                    if await self._ended():
+                        async for item in self._drain():
+                            yield item
+                        return
+                if (
+                    now - quiet_since >= _IDLE_BEFORE_LONG_POLL_SECONDS
+                    and now >= self._long_poll_allowed_at
+                ):
+                    landed = await self._long_poll()
+                    if landed is not None:
+                        for item in self._pages.decode(landed):
+                            yield item
+                        quiet_since = None
+                        interval = self._pages.cooldown
+                    continue
+                await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
+                if now - quiet_since >= _QUIET_BEFORE_BACKOFF_SECONDS:
+                    # One empty answer between two items is normal; back off only once quiet.
+                    interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
+        finally:
+            # A read-ahead query may be in flight; nobody will take it now.
+            self._pages.close()
 
     async def _drain(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         while True:

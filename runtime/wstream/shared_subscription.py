@@ -159,6 +159,7 @@ class SharedSubscription:
                     # The poller read past this answer's end: newer items are on their way.
                     await asyncio.sleep(pages.cooldown)
         finally:
+            pages.close()
             poller.catching_up -= 1
 
     def _decode(

@@ -100,3 +100,49 @@ async def test_a_missing_workflow_is_an_error_not_a_retry(client: Client) -> Non
     with pytest.raises(StreamNotFoundError, match="not found"):
         await asyncio.wait_for(reader.query(), 30)
     assert reader.stats.queries == 1
+
+
+async def test_the_next_page_is_asked_for_while_this_one_is_read(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """A full page sends the next page's query at once; the next query() takes its answer."""
+    count = 12_000  # several pages of ~500 KB
+    handle = await _host_with_items(client, task_queue, count)
+    reader = _reader(client, handle.id, Event)
+    page = await reader.query()
+    assert page.more_ready
+    await asyncio.sleep(0)  # one turn of the loop: the read-ahead leaves
+    assert reader.stats.queries == 2
+    offsets = [item.offset for item in reader.decode(page)]
+    pages = 1
+    while page.more_ready:
+        page = await reader.query()
+        offsets += [item.offset for item in reader.decode(page)]
+        pages += 1
+    assert offsets == list(range(count))
+    # Every read-ahead was taken: one query per page, and none after the last (not full).
+    assert reader.stats.queries == pages
+    assert pages >= 3
+    await handle.signal(HostWorkflow.finish_now)
+
+
+async def test_a_reader_moved_elsewhere_drops_its_read_ahead(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    count = 12_000
+    handle = await _host_with_items(client, task_queue, count)
+    reader = _reader(client, handle.id, Event)
+    first = reader.decode(await reader.query())
+    assert first[-1].offset + 1 == reader.offset < count
+    await asyncio.sleep(0)  # the read-ahead leaves
+    assert reader.stats.queries == 2
+    # Moved back (a subscriber yielded only part of the page): the read-ahead asked for the
+    # offset after the page, so it is dropped and the page from here asked for anew.
+    reader.offset = 10
+    again = reader.decode(await reader.query())
+    assert again[0].offset == 10
+    assert reader.stats.queries == 3  # page, read-ahead (dropped), the page from 10
+    reader.close()  # its own read-ahead never leaves
+    await asyncio.sleep(0)
+    assert reader.stats.queries == 3
+    await handle.signal(HostWorkflow.finish_now)

@@ -61,17 +61,20 @@ class CatchUp:
         ``until`` is asked again after every item, since the feed's bound moves while the
         connection reads.
         """
-        while self.cursor < until():
-            # A page is decoded whole but may be yielded in part: ask from the cursor.
-            self._pages.offset = self.cursor
-            page = await self._pages.query()
-            for item in self._pages.decode(page):
-                self.cursor = item.offset + 1
-                yield item
-                if self.cursor >= until():
-                    return
-            # Past a truncation, or past items outside the filter, nothing more is owed.
-            self.cursor = self._pages.offset
-            if not page.more_ready and self.cursor < until():
-                # The feed has read past this answer's end: newer items are on their way.
-                await asyncio.sleep(self._cooldown)
+        try:
+            while self.cursor < until():
+                # A page is decoded whole but may be yielded in part: ask from the cursor.
+                self._pages.offset = self.cursor
+                page = await self._pages.query()
+                for item in self._pages.decode(page):
+                    self.cursor = item.offset + 1
+                    yield item
+                    if self.cursor >= until():
+                        return
+                # Past a truncation, or past items outside the filter, nothing more is owed.
+                self.cursor = self._pages.offset
+                if not page.more_ready and self.cursor < until():
+                    # The feed has read past this answer's end: newer items are on their way.
+                    await asyncio.sleep(self._cooldown)
+        finally:
+            self._pages.close()
