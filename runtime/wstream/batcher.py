@@ -58,13 +58,16 @@ class Batcher:
     def __len__(self) -> int:
         return len(self._items)
 
-    def check(self, topic: str, data: str) -> BufferedItem:
+    def check(self, topic: str, data: str, entry: str | None = None) -> BufferedItem:
         """Return the buffered form of an item, refusing one that could never be sent.
+
+        ``entry`` is the item's :func:`~wstream.wire.entry_json`, when the caller has it.
 
         Raises:
             ItemTooLargeError: the item alone exceeds the batch byte budget.
         """
-        entry = entry_json(topic, data)
+        if entry is None:
+            entry = entry_json(topic, data)
         size = len(entry) + 1  # the comma after it: entry_size(topic, data)
         if size + PUBLISH_OVERHEAD > self.max_batch_bytes:
             raise ItemTooLargeError(topic, size, self.max_batch_bytes - PUBLISH_OVERHEAD)

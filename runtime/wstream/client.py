@@ -29,7 +29,7 @@ from wstream.publisher import Publisher
 from wstream.retry import Backoff, is_retryable, unanswered
 from wstream.shared_subscription import SharedSubscription
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
-from wstream.wire import OFFSET_QUERY, encode_payload
+from wstream.wire import OFFSET_QUERY, payload_entry
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -301,7 +301,8 @@ class WorkflowStreamClient:
         return converter.payload_converter
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
-        return self._batcher.check(topic, encode_payload(encode_for_topic(topic, codec, value)))
+        data, entry = payload_entry(topic, encode_for_topic(topic, codec, value))
+        return self._batcher.check(topic, data, entry)
 
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool

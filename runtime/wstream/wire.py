@@ -290,6 +290,15 @@ def encode_publish(batch: PublishInput) -> Payload:
     return _json_payload(body)
 
 
+def payload_entry(topic: str, payload: Payload) -> tuple[str, str]:
+    """Return an item's wire form and its :func:`entry_json`, from its payload.
+
+    The wire form is base64, which JSON writes as it is: no look at its characters needed.
+    """
+    data = encode_payload(payload)
+    return data, f'{{"topic":{encode_basestring_ascii(topic)},"data":"{data}"}}'
+
+
 def entry_json(topic: str, data: str) -> str:
     """Return one item's JSON as it sits in a publish batch.
 
