@@ -36,6 +36,7 @@ from wstream.wire import (
     parse_poll_result,
     parse_publish,
     parse_publish_columns,
+    payload_entry,
     unplaced_item_size,
 )
 
@@ -356,3 +357,18 @@ def test_compressed_answers_round_trip_and_bad_packing_is_named() -> None:
     ]:
         with pytest.raises(MalformedInput, match=message):
             parse_poll_result(broken)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    topic=st.sampled_from(HOSTILE_TOPICS) | st.text(max_size=20),
+    data=st.binary(max_size=300),
+)
+def test_payload_entry_writes_what_entry_json_writes(topic: str, data: bytes) -> None:
+    """The publish path's shortcut (no escaping check on base64) gives the same bytes."""
+    payload = Payload(metadata={"encoding": b"binary/plain"}, data=data)
+    wire, entry = payload_entry(topic, payload)
+    assert wire == encode_payload(payload)
+    assert entry == entry_json(topic, wire)
+    assert len(entry) + 1 == entry_size(topic, wire)
+    assert json.loads(entry) == {"topic": topic, "data": wire}
