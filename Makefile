@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
 
-.PHONY: uv setup setup-demo setup-test setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
+.PHONY: uv setup setup-demo setup-ts setup-test setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
 
 # uv itself, at the pinned version, when the machine has none.
 uv:
@@ -19,8 +19,16 @@ setup-demo: uv
 setup: uv
 	$(UV) sync --frozen --quiet
 
-# What only the tests need besides: the AsyncAPI specs (npm) and two system tools.
-setup-test: setup
+# The TypeScript toolchain and packages (ts/package-lock.json): tsc, json-schema-to-typescript
+# and the Temporal TypeScript SDK with @temporalio/workflow-streams, for `--lang typescript`
+# and the cross-language tests. Reinstalled only when the lock file changes.
+setup-ts:
+	@command -v npm >/dev/null 2>&1 || { echo "make setup-ts: npm (Node.js 20 or newer) is needed for the TypeScript output and its tests" >&2; exit 1; }
+	@[ ts/node_modules/.package-lock.json -nt ts/package-lock.json ] || (cd ts && npm ci --no-audit --no-fund --loglevel=error)
+
+# What only the tests need besides: the AsyncAPI specs (npm), the TypeScript toolchain and two
+# system tools.
+setup-test: setup setup-ts
 	@[ -f '.cache/asyncapi/package/schemas/3.0.0-without-$$id.json' ] || { mkdir -p .cache/asyncapi && cd .cache/asyncapi && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar -xzf asyncapi-specs-6.11.1.tgz; } || echo "make setup-test: npm could not fetch @asyncapi/specs@6.11.1 (needed by tests/generator/test_asyncapi.py)" >&2
 	@# System tools two tests drive: tmux (`wstream tail` in a real terminal) and Debian's
 	@# chromium (wstream.sse in a browser; never a downloaded browser). A skip of those tests
