@@ -3,6 +3,8 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 GENERATED_FROM := schema/examples/orders.yaml schema/examples/agent.yaml
+# The generated Python packages (generated/ts/ holds the TypeScript output, no Python).
+GENERATED_PY = $(dir $(wildcard generated/*/__init__.py))
 
 .PHONY: uv setup setup-demo setup-ts setup-test setup-matrix demo test lint typecheck drift pytest matrix bench bench-quick
 
@@ -65,11 +67,12 @@ lint:
 	$(RUN) ruff format --check .
 
 typecheck:
-	$(RUN) mypy --strict runtime/wstream generator/wstream_gen $(wildcard generated/*/) benchmarks scripts
-	$(RUN) mypy --strict --python-version 3.11 runtime/wstream generator/wstream_gen $(wildcard generated/*/)
+	$(RUN) mypy --strict runtime/wstream generator/wstream_gen $(GENERATED_PY) benchmarks scripts
+	$(RUN) mypy --strict --python-version 3.11 runtime/wstream generator/wstream_gen $(GENERATED_PY)
 
-drift:
-	@if [ -e generator/wstream_gen/cli.py ]; then $(RUN) wstream-gen --check --out generated $(GENERATED_FROM); fi
+drift: setup-ts
+	@if [ -e generator/wstream_gen/cli.py ]; then $(RUN) wstream-gen --check --out generated $(GENERATED_FROM) \
+	  && $(RUN) wstream-gen --lang typescript --check --out generated/ts $(GENERATED_FROM); fi
 
 pytest:
 	$(RUN) pytest -q

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wstream_gen import __version__
-from wstream_gen.config import ConfigError, read_config
+from wstream_gen.config import LANGUAGES, ConfigError, read_config
 from wstream_gen.paths import shown_path
 from wstream_gen.pipeline import generate_package
 from wstream_gen.problems import Problem, SchemaError
+from wstream_gen.typescript.toolchain import ToolchainError
 from wstream_gen.writer import changed_files, write_all
 
 EXIT_OK = 0
@@ -26,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="wstream-gen",
         description="Generate a typed Workflow Streams package from a topics schema (YAML).",
         epilog="Options may also be set in [tool.wstream] of ./pyproject.toml "
-        "(schemas, out, package). Other commands: `wstream-gen diff OLD NEW` (breaking "
+        "(schemas, out, package, lang). Other commands: `wstream-gen diff OLD NEW` (breaking "
         "changes between two schema versions) and `wstream-gen export --asyncapi SCHEMA` "
         "(an AsyncAPI 3.0 document); to generate from a schema file named `diff` or "
         "`export`, write `./diff`.",
@@ -34,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("schemas", nargs="*", metavar="SCHEMA", help="schema file(s)")
     parser.add_argument("--out", metavar="DIR", help="output directory (default: .)")
     parser.add_argument("--package", metavar="NAME", help="package name (one schema only)")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="output language (default: python); typescript needs Node.js and "
+        "json-schema-to-typescript (`make setup-ts`)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -67,11 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     schemas: list[str] = list(args.schemas) or list(config.schemas)
     out = Path(args.out or config.out or ".")
     package = args.package or config.package
+    lang: str = args.lang or config.lang or LANGUAGES[0]
     if not schemas:
         print("wstream-gen: no schema given (and no schemas in [tool.wstream])", file=sys.stderr)
         return EXIT_INVALID
     if package is not None and len(schemas) > 1:
         print("wstream-gen: --package needs exactly one schema", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        generate = _generator(lang)
+    except ToolchainError as error:
+        print(f"wstream-gen: {error}", file=sys.stderr)
         return EXIT_INVALID
     files: dict[Path, str] = {}
     owners: dict[str, str] = {}
@@ -80,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for given in schemas:
         shown = shown_path(given)
         try:
-            name, package_files = generate_package(Path(given), shown_as=shown, package=package)
+            name, package_files = generate(Path(given), shown, package)
         except SchemaError as error:
             problems.extend(error.problems)
             continue
@@ -93,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         owners[name] = shown
         directory = out / name
         files.update({directory / file: text for file, text in package_files.items()})
-        stale.extend(_stale(directory, set(package_files)))
+        stale.extend(_stale(directory, set(package_files), _SUFFIXES[lang]))
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -124,13 +137,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _stale(directory: Path, generated: set[str]) -> list[Path]:
+#: The generated files of each language: others of that suffix in a package are stale.
+_SUFFIXES = {"python": ".py", "typescript": ".ts"}
+
+
+def _generator(lang: str) -> Callable[[Path, str, str | None], tuple[str, dict[str, str]]]:
+    """The pipeline of a language, as ``(schema, shown_as, package) -> (name, files)``."""
+    if lang == "python":
+        return lambda schema, shown, package: generate_package(
+            schema, shown_as=shown, package=package
+        )
+    # Node.js and json-schema-to-typescript are looked for once, and only for TypeScript.
+    from wstream_gen.typescript import find_toolchain, generate_typescript_package
+
+    toolchain = find_toolchain()
+    return lambda schema, shown, package: generate_typescript_package(
+        schema, shown_as=shown, package=package, toolchain=toolchain
+    )
+
+
+def _stale(directory: Path, generated: set[str], suffix: str) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(
         path
         for path in directory.iterdir()
-        if path.is_file() and path.suffix == ".py" and path.name not in generated
+        if path.is_file() and path.suffix == suffix and path.name not in generated
     )
 
 

@@ -11,6 +11,10 @@ from typing import Any
 _TOML: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
+#: The languages wstream-gen writes; the first is the default.
+LANGUAGES = ("python", "typescript")
+
+
 class ConfigError(Exception):
     """``[tool.wstream]`` is malformed."""
 
@@ -23,11 +27,13 @@ class Config:
         schemas: Schema files to generate from when none are given.
         out: Output directory.
         package: Package name override (single schema only).
+        lang: The output language (``python`` or ``typescript``), None for the default.
     """
 
     schemas: tuple[str, ...] = field(default_factory=tuple)
     out: str | None = None
     package: str | None = None
+    lang: str | None = None
 
 
 def read_config(pyproject: Path) -> Config:
@@ -51,16 +57,23 @@ def read_config(pyproject: Path) -> Config:
     table = data.get("tool", {}).get("wstream", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.wstream] must be a table")
-    unknown = sorted(set(table) - {"schemas", "out", "package"})
+    unknown = sorted(set(table) - {"schemas", "out", "package", "lang"})
     if unknown:
         raise ConfigError(
             f"{pyproject}: unknown key(s) in [tool.wstream]: {', '.join(unknown)} "
-            "(known: schemas, out, package)"
+            "(known: schemas, out, package, lang)"
         )
     schemas = table.get("schemas", [])
     if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
         raise ConfigError(f"{pyproject}: [tool.wstream] schemas must be a list of paths")
-    for key in ("out", "package"):
+    for key in ("out", "package", "lang"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.wstream] {key} must be a string")
-    return Config(schemas=tuple(schemas), out=table.get("out"), package=table.get("package"))
+    lang = table.get("lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise ConfigError(
+            f"{pyproject}: [tool.wstream] lang {lang!r} is not one of {', '.join(LANGUAGES)}"
+        )
+    return Config(
+        schemas=tuple(schemas), out=table.get("out"), package=table.get("package"), lang=lang
+    )
