@@ -1,6 +1,6 @@
 // The items the TypeScript side publishes: every topic of the orders schema, checked by tsc
 // against the generated payload types, with values JSON tends to get wrong.
-import type { TopicName, TopicPayloads } from "./contract";
+import type { TopicName, TopicPayloads } from "../../../generated/ts/orders/topics.js";
 
 /** One publish: a topic and a payload of that topic's type. */
 export type Entry = { [N in TopicName]: { topic: N; data: TopicPayloads[N] } }[TopicName];

@@ -1,24 +1,25 @@
-// Publishes ITEMS to a workflow's stream through the typed topic handles, then prints each
-// item it sent as one JSON line. Arguments: <workflow id>.
+// Publishes ITEMS to a workflow's stream through the generated typed topic handles, then
+// prints each item it sent as one JSON line. Arguments: <workflow id>.
 import { WorkflowStreamClient } from "@temporalio/workflow-streams/client";
-import { topic } from "./contract";
+import { topics } from "../../../generated/ts/orders/client.js";
 import { connect, runMain } from "./connect";
 import { ITEMS } from "./fixtures";
 
 runMain(async () => {
   const { client, args } = await connect();
   const stream = WorkflowStreamClient.create(client, args[0]);
+  const handles = topics(stream);
   for (const item of ITEMS) {
-    // The switch narrows `item.data` to the topic's payload type for the typed handle.
+    // The switch narrows `item.data` to the payload type the topic's handle takes.
     switch (item.topic) {
       case "order.status":
-        topic(stream, item.topic).publish(item.data);
+        handles.status.publish(item.data);
         break;
       case "progress":
-        topic(stream, item.topic).publish(item.data);
+        handles.progress.publish(item.data);
         break;
       case "tokens":
-        topic(stream, item.topic).publish(item.data);
+        handles.tokens.publish(item.data);
         break;
     }
   }

@@ -1,7 +1,8 @@
-// Reads a workflow's stream through one typed topic handle per topic and prints every item as
-// a JSON line {topic, offset, data}. Arguments: <workflow id> <JSON {topic: item count}>.
+// Reads a workflow's stream through the generated typed handle of each topic and prints every
+// item as a JSON line {topic, offset, data}. Arguments: <workflow id> <JSON {topic: count}>.
 import { WorkflowStreamClient } from "@temporalio/workflow-streams/client";
-import { topic, TOPIC_NAMES } from "./contract";
+import { topic } from "../../../generated/ts/orders/client.js";
+import { TOPIC_NAMES } from "../../../generated/ts/orders/topics.js";
 import { connect, runMain } from "./connect";
 
 runMain(async () => {
