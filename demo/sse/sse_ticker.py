@@ -1,4 +1,4 @@
-"""The SSE demo's workflow: it publishes a tick every interval and a log line now and then.
+"""The SSE demo's workflow: one order through the pipeline, on the generated orders stream.
 
 A module of its own so that Temporal's sandbox can re-import it for every workflow run.
 """
@@ -11,35 +11,38 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from wstream import WorkflowStream
+    from orders import Money, OrdersStream, Status
 
 
 @dataclass
 class TickerInput:
-    """How many ticks to publish, and how far apart."""
+    """How many progress ticks to publish, and how far apart."""
 
     ticks: int = 30
     interval_ms: int = 1000
+    order_id: str = "o-1001"
 
 
 @workflow.defn
 class TickerWorkflow:
-    """Hosts a stream with two topics, ``tick`` and ``log``, and ends after its last tick."""
+    """Publishes an order's status changes (``order.status``) and its ``progress``, then ends."""
 
     @workflow.init
     def __init__(self, args: TickerInput) -> None:
-        self.stream = WorkflowStream()
-        self.ticks = self.stream.topic("tick", type=dict)
-        self.log = self.stream.topic("log", type=str)
+        self.stream = OrdersStream()
 
     @workflow.run
     async def run(self, args: TickerInput) -> int:
-        """Publish the ticks, then end (the browser then receives ``wstream-end``)."""
-        self.log.publish(f"starting {args.ticks} ticks")
+        """Created, a tick of progress per interval (paid halfway), shipped; then end.
+
+        The browser receives ``wstream-end`` once the run is over.
+        """
+        self.stream.status.publish(Status(order_id=args.order_id, state="created"))
         for n in range(1, args.ticks + 1):
             await workflow.sleep(timedelta(milliseconds=args.interval_ms))
-            self.ticks.publish({"n": n, "at": workflow.now().isoformat(timespec="seconds")})
-            if n % 5 == 0:
-                self.log.publish(f"{n} ticks so far")
-        self.log.publish("done")
+            self.stream.progress.publish(n * 100 // args.ticks)
+            if n == (args.ticks + 1) // 2:
+                self.stream.status.publish(Status(order_id=args.order_id, state="paid"))
+        total = Money(amount=12_999, currency="EUR")
+        self.stream.status.publish(Status(order_id=args.order_id, state="shipped", total=total))
         return self.stream.end_offset

@@ -29,6 +29,7 @@ from wstream.sse import sse_app
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO = Path(__file__).resolve().parents[3] / "demo" / "sse"
+TSC = DEMO.parents[1] / "ts" / "node_modules" / ".bin" / "tsc"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -133,7 +134,7 @@ async def test_event_source_reconnects_without_gap_or_duplicate(
 
 
 def load_demo() -> ModuleType:
-    """Import demo/sse/app.py (it puts its own folder on sys.path for the workflow module)."""
+    """Import demo/sse/app.py (it puts its folder and generated/ on sys.path)."""
     spec = importlib.util.spec_from_file_location("wstream_sse_demo_app", DEMO / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -141,36 +142,92 @@ def load_demo() -> ModuleType:
     return module
 
 
-async def test_demo_page_shows_the_filtered_stream_until_the_workflow_ends(
-    client: Client, task_queue: str, browser: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="session")
+def demo_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo page's modules, compiled once: page.ts with generated/ts/orders/sse.ts."""
+    if not TSC.exists():
+        pytest.skip(f"{TSC} is missing: `make setup-ts` installs it (in CI this skip fails)")
+    spec = importlib.util.spec_from_file_location("wstream_sse_demo_js", DEMO / "browser_js.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scripts: Path = module.build_browser_js(tmp_path_factory.mktemp("sse-js"))
+    return scripts
+
+
+#: The rows the demo page shows for one order of three ticks, by offset: what each typed
+#: handler of the generated followStream was called with (its data as JSON).
+DEMO_ROWS = [
+    ("order.status", 0, {"order_id": "o-1001", "state": "created", "total": None}),
+    ("progress", 1, 33),
+    ("progress", 2, 66),
+    ("order.status", 3, {"order_id": "o-1001", "state": "paid", "total": None}),
+    ("progress", 4, 100),
+    (
+        "order.status",
+        5,
+        {"order_id": "o-1001", "state": "shipped", "total": {"amount": 12999, "currency": "EUR"}},
+    ),
+]
+
+
+async def demo_rows(tab: Any) -> list[tuple[str, int, Any, str]]:
+    rows = await tab.eval_on_selector_all(
+        "#events li",
+        "rows => rows.map(r => [r.dataset.topic, r.dataset.offset, r.dataset.json, r.textContent])",
+    )
+    return [(topic, int(offset), json.loads(data), text) for topic, offset, data, text in rows]
+
+
+async def test_demo_page_follows_the_orders_stream_with_typed_handlers_until_it_ends(
+    client: Client,
+    task_queue: str,
+    browser: Any,
+    demo_scripts: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The demo puts its folder on sys.path; take it off again after the test.
+    # The demo puts its folders on sys.path; take them off again after the test.
     monkeypatch.setattr(sys, "path", list(sys.path))
     demo = load_demo()
     # The dev server rounds timers up to a second: three ticks take about three seconds.
     ticker = demo.TickerInput(ticks=3, interval_ms=50)
-    app = demo.create_app(client, task_queue, ticker)
+    app = demo.create_app(client, task_queue, demo_scripts, ticker)
+    ended = "document.getElementById('status').textContent.startsWith('ended')"
     async with (
         Worker(client, task_queue=task_queue, workflows=[demo.TickerWorkflow]),
         serve(app) as base,
     ):
         tab = await browser.new_page()
         tab.set_default_timeout(WAIT_MS)
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
         await tab.goto(base)
-        await tab.uncheck("input[value=log]")
         await tab.click("#start")
-        await tab.wait_for_function(
-            "document.getElementById('status').textContent.startsWith('ended')"
-        )
-        rows = await tab.eval_on_selector_all(
-            "#events li", "rows => rows.map(row => [row.dataset.offset, row.textContent])"
-        )
+        await tab.wait_for_function(ended)
+        every_topic = await demo_rows(tab)
         status = await tab.text_content("#status")
+        # Unchecking a topic follows the (ended) stream again with the other handlers only.
+        await tab.uncheck("input[value=progress]")
+        await tab.wait_for_function(ended)
+        statuses_only = await demo_rows(tab)
+        status_again = await tab.text_content("#status")
         await tab.close()
-    # Offsets 0 and 4 hold the log lines "starting 3 ticks" and "done", filtered out.
-    assert [int(offset) for offset, _ in rows] == [1, 2, 3]
-    assert [json.loads(text.removeprefix("tick: "))["n"] for _, text in rows] == [1, 2, 3]
-    assert status == "ended (end offset 5)"
+    assert errors == []
+    # Each handler was called once per item of its topic, with the item's offset and data.
+    assert [(topic, offset, data) for topic, offset, data, _ in every_topic] == DEMO_ROWS
+    assert [text for *_, text in every_topic] == [
+        "order o-1001: created",
+        "progress: 33%",
+        "progress: 66%",
+        "order o-1001: paid",
+        "progress: 100%",
+        "order o-1001: shipped (129.99 EUR)",
+    ]
+    assert status == "ended (end offset 6)"  # onEnd: the wstream-end event
+    assert [(topic, offset, data) for topic, offset, data, _ in statuses_only] == [
+        row for row in DEMO_ROWS if row[0] == "order.status"
+    ]
+    assert status_again == "ended (end offset 6)"
 
 
 async def test_event_source_resumes_after_the_server_went_away(
