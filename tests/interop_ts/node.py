@@ -85,7 +85,7 @@ class NodePrograms:
         data = json.dumps(stdin).encode() if stdin is not None else b""
         try:
             out, err = await asyncio.wait_for(process.communicate(data), STEP_TIMEOUT)
-        except TimeoutError:
+        except asyncio.TimeoutError:
             process.kill()
             await process.wait()
             raise
@@ -126,7 +126,7 @@ class NodePrograms:
                 process.terminate()
                 try:
                     await asyncio.wait_for(process.wait(), 15)
-                except TimeoutError:
+                except asyncio.TimeoutError:
                     process.kill()
                     await process.wait()
         await drain
