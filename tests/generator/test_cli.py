@@ -149,7 +149,7 @@ def test_malformed_pyproject(workdir: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["orders.yaml"]) == 2
     assert capsys.readouterr().err == (
         "wstream-gen: pyproject.toml: unknown key(s) in [tool.wstream]: schema "
-        "(known: schemas, out, package)\n"
+        "(known: schemas, out, package, lang)\n"
     )
 
 

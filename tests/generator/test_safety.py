@@ -1,4 +1,4 @@
-"""Hostile schemas: the output compiles, imports as definitions only, and type-checks."""
+"""Hostile schemas: the output compiles, imports as definitions only, type-checks (and TS)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,17 @@ from hypothesis import strategies as st
 from mypy import api
 
 from tests.generator.lint import unused_imports
+from tests.generator.ts_support import assert_inert, inspect, project, run_tsc, write_package
+from tests.generator.ts_support import toolchain as ts_toolchain
 from wstream_gen.format import format_python
 from wstream_gen.loader import Document
 from wstream_gen.models import generate_models
 from wstream_gen.problems import SchemaError
 from wstream_gen.render import render_package
 from wstream_gen.spec import build_spec
+from wstream_gen.typescript import Toolchain
+from wstream_gen.typescript.pipeline import generate_typescript
+from wstream_gen.typescript.types import type_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "WSTREAM_CANARY"
@@ -257,3 +262,50 @@ def test_hostile_output_passes_mypy_strict(data: dict[str, Any], tmp_path: Path)
          str(tmp_path / "hostile_mypy")]
     )  # fmt: skip
     assert (stdout, stderr, status) == ("", "", 0)
+
+
+def _typescript(document: Document, toolchain: Toolchain) -> dict[str, str] | None:
+    try:
+        return generate_typescript(document, package="hostile", toolchain=toolchain)[1]
+    except SchemaError:
+        return None  # rejected with located problems: never generated
+
+
+def _check_typescript(packages: dict[Path, Document], project_dir: Path) -> None:
+    """One tsc and one inspect.js run over every hostile TypeScript package."""
+    status, errors, output = run_tsc(project_dir)
+    assert (status, errors) == (0, []), output
+    report = inspect(list(packages))
+    for directory, document in packages.items():
+        spec = build_spec(document, "hostile")
+        found = report[str(directory)]
+        # Only the templates' declarations, and every wire name reads back exactly.
+        assert_inert(found, len(type_definitions(spec)), list(document.data["topics"]))
+    assert not (project_dir / CANARY).exists()
+
+
+def test_hostile_schema_typescript_output_is_inert_and_compiles(tmp_path: Path) -> None:
+    toolchain = ts_toolchain()
+    project_dir = project(tmp_path / "ts")
+    packages: dict[Path, Document] = {}
+    outcomes: Counter[str] = Counter()
+
+    # Each example starts Node.js once (json-schema-to-typescript): fewer than for Python.
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(document=hostile_documents())
+    def check(document: Document) -> None:
+        files = _typescript(document, toolchain)
+        if files is None:
+            outcomes["rejected"] += 1
+            return
+        outcomes["generated"] += 1
+        packages[write_package(files, project_dir / f"hostile_{next(counter)}")] = document
+
+    check()
+    fixed = Document(file=PAYLOADS[7] + ".yaml", data=HOSTILE_FOR_MYPY[0])
+    files = _typescript(fixed, toolchain)
+    assert files is not None
+    packages[write_package(files, project_dir / "hostile_fixed")] = fixed
+    # Fewer examples than for Python: a smaller share must get through for the run to count.
+    assert outcomes["generated"] >= 5, outcomes
+    _check_typescript(packages, project_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wstream_gen.loader import load
+from wstream_gen.loader import Document, load
 from wstream_gen.problems import SchemaError
 from wstream_gen.spec import build_spec
 from wstream_gen.typescript.naming import check_names
@@ -36,7 +36,27 @@ def generate_typescript_package(
         SchemaError: The schema is invalid (every problem is listed).
         ToolchainError: Node.js or json-schema-to-typescript is missing.
     """
-    document = load(schema, shown_as)
+    return generate_typescript(load(schema, shown_as), package=package, toolchain=toolchain)
+
+
+def generate_typescript(
+    document: Document, *, package: str | None = None, toolchain: Toolchain | None = None
+) -> tuple[str, dict[str, str]]:
+    """Generate the TypeScript package of a loaded schema document.
+
+    Args:
+        document: The parsed schema file.
+        package: Package (directory) name to use instead of the schema's ``name``.
+        toolchain: Node.js and json-schema-to-typescript (default: found as
+            :func:`find_toolchain` does).
+
+    Returns:
+        The package name and its files (name relative to the package directory -> text).
+
+    Raises:
+        SchemaError: The schema is invalid (every problem is listed).
+        ToolchainError: Node.js or json-schema-to-typescript is missing.
+    """
     spec = build_spec(document, package)
     problems = list(check_names(document, spec))
     if problems:
