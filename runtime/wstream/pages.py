@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import RawValue
 from temporalio.service import RPCError
 
@@ -26,6 +31,7 @@ from wstream.wire import (
     SealedSegment,
     decode_payload,
     encode_poll,
+    encode_poll_result,
     parse_poll_result,
 )
 
@@ -93,6 +99,9 @@ class PageReader:
         #: Seconds between polls while items flow; the first pause before a retry.
         self.cooldown = max(poll_cooldown, 0.001)
         self.stats = stats
+        #: Whether pages come through the poll update: the workflow registers no poll query
+        #: (a stream hosted by the TypeScript SDK's WorkflowStream).
+        self._via_update = False
         #: The query already sent for the next page, and what it asks for.
         self._ahead: tuple[_AskKey, asyncio.Future[RawValue]] | None = None
 
@@ -170,16 +179,63 @@ class PageReader:
             # Fewer, fuller pages: a closed run replays its whole history per answer.
             compress=self._run_handle is not None,
         )
+        if self._via_update:
+            return await self._ask_by_update(handle, request)
         self.stats.queries += 1
         if run_id is not None:
             self.stats.sealed_queries += 1
-        with stream_errors(handle.id):
-            raw: RawValue = await handle.query(
-                POLL_HANDLER,
-                RawValue(encode_poll(request)),
-                result_type=RawValue,
-                rpc_timeout=_QUERY_TIMEOUT,
+        try:
+            with stream_errors(handle.id):
+                raw: RawValue = await handle.query(
+                    POLL_HANDLER,
+                    RawValue(encode_poll(request)),
+                    result_type=RawValue,
+                    rpc_timeout=_QUERY_TIMEOUT,
+                )
+        except WorkflowQueryFailedError as error:
+            if not _no_poll_query(error):
+                raise
+            logger.info(
+                "workflow stream %s has no poll query (hosted by an SDK that serves polls as "
+                "updates only): reading it through the poll update",
+                handle.id,
             )
+            self._via_update = True
+            return await self._ask_by_update(handle, request)
+        return raw
+
+    async def _ask_by_update(
+        self, handle: WorkflowHandle[Any, Any], request: PollInput
+    ) -> RawValue:
+        """Ask for a page through the poll update, which waits while nothing is new.
+
+        Such a stream can be read only while its workflow runs (an update needs a running
+        workflow, and there is no query to ask a closed one): once it has closed, the answer
+        is an empty last page, so the subscription ends.
+        """
+        request = PollInput(topics=request.topics, from_offset=request.from_offset)
+        self.stats.long_polls += 1
+        try:
+            with stream_errors(handle.id):
+                raw: RawValue = await handle.execute_update(
+                    POLL_HANDLER, RawValue(encode_poll(request)), result_type=RawValue
+                )
+        except (
+            StreamNotFoundError,
+            RPCError,
+            WorkflowUpdateFailedError,
+            WorkflowUpdateRPCTimeoutOrCancelledError,
+        ):
+            if await still_running(handle):
+                raise
+            logger.warning(
+                "workflow stream %s closed; items after offset %d, if any, cannot be read "
+                "(its host answers polls only while it runs)",
+                handle.id,
+                request.from_offset,
+            )
+            ended = PollResult([], request.from_offset, False, None)
+            return RawValue(encode_poll_result(ended))
         return raw
 
     def _read_ahead(self, offset: int) -> None:
@@ -267,6 +323,16 @@ class PageReader:
                 offset,
             )
         self.offset = offset
+
+
+def _no_poll_query(error: WorkflowQueryFailedError) -> bool:
+    """Whether the query failed because the workflow registers no poll query at all."""
+    message = str(error)
+    # The TypeScript SDK: "did not register a handler for X. Registered queries: [...]";
+    # the Python SDK: "Query handler for 'X' expected but not found, known queries: [...]".
+    return POLL_HANDLER in message and (
+        "registered queries" in message.lower() or "known queries" in message.lower()
+    )
 
 
 def read_answer(raw: RawValue, workflow_id: str) -> PollResult:

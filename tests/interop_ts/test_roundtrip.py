@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from orders import Money, OrdersClient, OrdersItem, Status
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 
@@ -120,15 +120,6 @@ async def test_python_publisher_to_a_wstream_host_read_by_the_ts_subscriber(
     await client.get_workflow_handle(workflow_id).signal(OrdersHostWorkflow.finish_now)
 
 
-#: Why wstream's subscriber cannot read a TS-hosted stream yet (found by the test below).
-NO_POLL_QUERY = (
-    "@temporalio/workflow-streams 1.23.0 registers __temporal_workflow_stream_poll as an update "
-    "only, not also as a query like the Python SDK; wstream's subscriber reads backlogs through "
-    "that query and fails (WorkflowQueryFailedError) instead of falling back to the update"
-)
-
-
-@pytest.mark.xfail(raises=WorkflowQueryFailedError, strict=True, reason=NO_POLL_QUERY)
 async def test_a_stream_hosted_by_the_ts_sdk_read_by_the_wstream_subscriber(
     client: Client, task_queue: str, node_programs: NodePrograms, tmp_path: Path
 ) -> None:
@@ -141,6 +132,32 @@ async def test_a_stream_hosted_by_the_ts_sdk_read_by_the_wstream_subscriber(
             await handle.signal("finish")
         assert [item.offset for item in items] == list(range(len(published)))
         assert [as_sent(item) for item in items] == published
+
+
+async def test_a_subscription_to_a_ts_hosted_stream_ends_when_its_workflow_does(
+    client: Client, task_queue: str, node_programs: NodePrograms, tmp_path: Path
+) -> None:
+    """The TS host answers polls by update only; its closing ends the subscription cleanly."""
+    async with node_programs.serving("worker", task_queue, log=tmp_path / "worker.log") as ready:
+        published = ready["items"]
+        handle = await start_ts_host(client, task_queue)
+        orders = OrdersClient.create(client, handle.id)
+        got: list[OrdersItem] = []
+
+        async def follow_to_the_end() -> None:
+            async for item in orders.subscribe():
+                got.append(item)
+
+        follower = asyncio.create_task(follow_to_the_end())
+        # Every item read, the subscriber waits at the tail on the poll update...
+        while len(got) < len(published):
+            assert not follower.done(), follower
+            await asyncio.sleep(0.05)
+        await handle.signal("finish")
+        # ...and the workflow's end ends the subscription: no error, no hang.
+        await asyncio.wait_for(follower, READ_TIMEOUT)
+        assert [as_sent(item) for item in got] == published
+        assert orders.raw.poll_stats.queries == 1  # the one that found no poll query
 
 
 async def test_a_stream_hosted_by_the_ts_sdk_takes_wstream_publishes(
