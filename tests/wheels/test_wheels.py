@@ -170,11 +170,18 @@ def test_generator_wheel_pins_the_runtime_and_ships_real_files(wheels: Wheels) -
     assert str(ruff.specifier) == "<0.18,>=0.17"  # a minor range: formatting may not move
     with zipfile.ZipFile(wheels.generator) as archive:
         entries = {info.filename: info for info in archive.infolist()}
-        templates = (ROOT / "generator/wstream_gen/templates").iterdir()
+        package = ROOT / "generator/wstream_gen"
+        # Every template (the TypeScript ones in templates/ts/ too) and the Node.js driver
+        # the TypeScript output runs json-schema-to-typescript through.
+        data_files = [
+            *(path for path in (package / "templates").rglob("*") if path.is_file()),
+            package / "typescript/json2ts_driver.js",
+        ]
         shipped = [
             "wstream_gen/wstream.schema.json",
-            *(f"wstream_gen/templates/{template.name}" for template in templates),
+            *(f"wstream_gen/{path.relative_to(package).as_posix()}" for path in data_files),
         ]
+        assert any(name.startswith("wstream_gen/templates/ts/") for name in shipped)
         for name in shipped:
             mode = entries[name].external_attr >> 16
             assert not stat.S_ISLNK(mode), f"{name} is a symlink in the wheel"
