@@ -28,7 +28,7 @@ export interface FetchArgs {
 export interface RunPythonArgs {
   kind: "run_python";
   code: string;
-  timeout_seconds?: number;
+  timeout_seconds?: number | null;
 }
 
 /**

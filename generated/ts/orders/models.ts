@@ -16,7 +16,7 @@ export interface Money {
 export interface Status {
   order_id: string;
   state: "created" | "paid" | "shipped";
-  total?: Money;
+  total?: Money | null;
 }
 
 export type Progress = number;

@@ -82,12 +82,43 @@ def _clean(schema: Any) -> Any:
         elif key == "description" and isinstance(value, str):
             out[key] = plain_text(value)
         elif key == "properties" and isinstance(value, dict):
-            out[key] = {name: _clean(child) for name, child in value.items()}
+            required = schema.get("required", [])
+            out[key] = {
+                name: _clean(child)
+                if name in required or (isinstance(child, dict) and "default" in child)
+                else _or_null(_clean(child))
+                for name, child in value.items()
+            }
         elif key in ("enum", "const"):
             out[key] = value  # values, not schemas
         else:
             out[key] = _clean(value)
     return out
+
+
+def _or_null(schema: Any) -> Any:
+    """An optional property with no default, which may also be ``null`` on the wire.
+
+    Python's models give such a field the default ``None`` and write it as ``null`` when
+    unset, so a TypeScript reader must expect ``null`` as well as a missing property.
+    """
+    if not isinstance(schema, dict) or _allows_null(schema):
+        return schema
+    wrapper: dict[str, Any] = {"anyOf": [schema, {"type": "null"}]}
+    description = schema.pop("description", None)
+    if description is not None:
+        wrapper["description"] = description  # the comment stays on the property
+    return wrapper
+
+
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    branches = schema.get("anyOf", schema.get("oneOf", []))
+    return isinstance(branches, list) and any(
+        isinstance(branch, dict) and _allows_null(branch) for branch in branches
+    )
 
 
 def generate_types(spec: StreamSpec, document: Document, toolchain: Toolchain) -> TypesModule:

@@ -26,7 +26,7 @@ export function workflow(stream: WorkflowStream): void {
 export function browser(): void {
   followStream("/orders/stream", {
     progress: (percent: string) => console.log(percent), // error TS2322
-    "order.status": (data) => console.log(data.total.amount), // error TS18048
+    "order.status": (data) => console.log(data.total.amount), // error TS18049
   });
   followStream("/orders/stream", { unknown: () => undefined }); // error TS2353
 }
