@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -180,21 +181,37 @@ def _used_in(expressions: list[str]) -> set[str]:
     return set().union(*(names_in(expression) for expression in expressions if expression))
 
 
-@cache
-def _environment() -> jinja2.Environment:
+def template_environment(
+    folder: str, filters: Mapping[str, Callable[..., str]]
+) -> jinja2.Environment:
+    """A Jinja environment over the package's templates in ``folder``, with ``filters``.
+
+    Undefined names fail the render, and nothing is escaped: every value reaches a template
+    through a filter that writes it safely for the target language.
+    """
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("wstream_gen", "templates"),
+        loader=jinja2.PackageLoader("wstream_gen", folder),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["literal"] = py_literal
-    env.filters["docstring"] = docstring
-    env.filters["comment"] = comment
-    env.filters["topic_doc"] = topic_doc
+    env.filters.update(filters)
     return env
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return template_environment(
+        "templates",
+        {
+            "literal": py_literal,
+            "docstring": docstring,
+            "comment": comment,
+            "topic_doc": topic_doc,
+        },
+    )
 
 
 def header(spec: StreamSpec) -> str:

@@ -9,7 +9,7 @@ from functools import cache
 import jinja2
 
 from wstream_gen import __version__
-from wstream_gen.render import comment
+from wstream_gen.render import comment, template_environment
 from wstream_gen.spec.stream import StreamSpec
 from wstream_gen.spec.topic import TopicSpec
 from wstream_gen.typescript.naming import camel_case, doc_comment, ts_key, ts_string
@@ -152,20 +152,16 @@ def header(spec: StreamSpec) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("wstream_gen", "templates/ts"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return template_environment(
+        "templates/ts",
+        {
+            "ts_string": ts_string,
+            "doc": doc_comment,
+            "comment": comment,
+            "union": union,
+            "array": array,
+        },
     )
-    env.filters["ts_string"] = ts_string
-    env.filters["doc"] = doc_comment
-    env.filters["comment"] = comment
-    env.filters["union"] = union
-    env.filters["array"] = array
-    return env
 
 
 def render_typescript(spec: StreamSpec, types: TypesModule) -> dict[str, str]:
