@@ -135,6 +135,10 @@ class PageReader:
                     raise
                 await backoff.wait()
                 continue
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                # A poll update whose call timed out (a cancellation was raised as such).
+                await backoff.wait()
+                continue
             page = read_answer(raw, handle.id)
             for segment in page.segments or ():
                 self._known[segment.first_offset] = segment
@@ -225,7 +229,8 @@ class PageReader:
             RPCError,
             WorkflowUpdateFailedError,
             WorkflowUpdateRPCTimeoutOrCancelledError,
-        ):
+        ) as error:
+            raise_if_cancelled(error)
             if await still_running(handle):
                 raise
             logger.warning(
@@ -323,6 +328,19 @@ class PageReader:
                 offset,
             )
         self.offset = offset
+
+
+def raise_if_cancelled(error: BaseException) -> None:
+    """Raise :class:`asyncio.CancelledError` if ``error`` reports the awaiting task's cancel.
+
+    temporalio turns the cancellation of a task awaiting an update into
+    ``WorkflowUpdateRPCTimeoutOrCancelledError``; a cancelled subscription must end as
+    cancelled, not poll on or fail with that error.
+    """
+    if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError) and isinstance(
+        error.__cause__, asyncio.CancelledError
+    ):
+        raise asyncio.CancelledError() from error
 
 
 def _no_poll_query(error: WorkflowQueryFailedError) -> bool:

@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.pages import PageReader, read_answer
+from wstream.pages import PageReader, raise_if_cancelled, read_answer
 from wstream.retry import is_retryable
 from wstream.wire import POLL_HANDLER, PollInput, PollResult, encode_poll
 
@@ -157,10 +157,7 @@ class Poller:
                 self._long_poll_allowed_at = time.monotonic() + _BUSY_BACKOFF_SECONDS
             return None
         except WorkflowUpdateRPCTimeoutOrCancelledError as error:
-            if isinstance(error.__cause__, asyncio.CancelledError):
-                # temporalio reports the cancel of the awaiting task this way; the
-                # subscription was cancelled, so it must end, not poll on.
-                raise asyncio.CancelledError() from error
+            raise_if_cancelled(error)
             logger.debug("long-poll update ended: %s", error)
             self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
             return None

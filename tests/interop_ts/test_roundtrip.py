@@ -160,6 +160,30 @@ async def test_a_subscription_to_a_ts_hosted_stream_ends_when_its_workflow_does(
         assert orders.raw.poll_stats.queries == 1  # the one that found no poll query
 
 
+async def test_a_subscription_to_a_ts_hosted_stream_cancelled_at_the_tail_ends_as_cancelled(
+    client: Client, task_queue: str, node_programs: NodePrograms, tmp_path: Path
+) -> None:
+    """Cancelled while it waits on the poll update, the subscription ends cancelled."""
+    async with node_programs.serving("worker", task_queue, log=tmp_path / "worker.log") as ready:
+        published = ready["items"]
+        handle = await start_ts_host(client, task_queue)
+        got: list[OrdersItem] = []
+
+        async def follow() -> None:
+            async for item in OrdersClient.create(client, handle.id).subscribe():
+                got.append(item)
+
+        follower = asyncio.create_task(follow())
+        while len(got) < len(published):
+            assert not follower.done(), follower
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # now parked on the update at the tail
+        follower.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(follower, READ_TIMEOUT)
+        await handle.signal("finish")
+
+
 async def test_a_stream_hosted_by_the_ts_sdk_takes_wstream_publishes(
     client: Client, task_queue: str, node_programs: NodePrograms, tmp_path: Path
 ) -> None:
