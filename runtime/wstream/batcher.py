@@ -23,6 +23,9 @@ class BufferedItem(NamedTuple):
     #: The item's JSON in the batch (:func:`~wstream.wire.entry_json`), written once here so
     #: that building a batch only joins texts.
     entry: str
+    #: The trace context the item was published under (it travels in the item's payload; kept
+    #: here so the flush span can link to it).
+    traceparent: str | None = None
 
 
 class Batcher:
@@ -58,10 +61,13 @@ class Batcher:
     def __len__(self) -> int:
         return len(self._items)
 
-    def check(self, topic: str, data: str, entry: str | None = None) -> BufferedItem:
+    def check(
+        self, topic: str, data: str, entry: str | None = None, traceparent: str | None = None
+    ) -> BufferedItem:
         """Return the buffered form of an item, refusing one that could never be sent.
 
-        ``entry`` is the item's :func:`~wstream.wire.entry_json`, when the caller has it.
+        ``entry`` is the item's :func:`~wstream.wire.entry_json`, when the caller has it;
+        ``traceparent`` the trace context its payload carries.
 
         Raises:
             ItemTooLargeError: the item alone exceeds the batch byte budget.
@@ -71,7 +77,7 @@ class Batcher:
         size = len(entry) + 1  # the comma after it: entry_size(topic, data)
         if size + PUBLISH_OVERHEAD > self.max_batch_bytes:
             raise ItemTooLargeError(topic, size, self.max_batch_bytes - PUBLISH_OVERHEAD)
-        return BufferedItem(topic, data, size, entry)
+        return BufferedItem(topic, data, size, entry, traceparent)
 
     def has_room(self, item: BufferedItem) -> bool:
         """Whether ``item`` fits in the buffer now (an empty buffer always takes one item)."""

@@ -20,8 +20,10 @@ from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings, value_type
 from wstream.chain import still_running
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic
-from wstream.errors import StreamNotFoundError, stream_errors
+from wstream.errors import BufferFullError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
+from wstream.item_context import stamp
+from wstream.metrics import client_of, stream_metrics
 from wstream.options import ClientOptions, client_settings, with_client_options
 from wstream.pages import PageReader, PollStats
 from wstream.poller import Poller
@@ -29,6 +31,7 @@ from wstream.publisher import Publisher
 from wstream.retry import Backoff, is_retryable, unanswered
 from wstream.shared_subscription import SharedSubscription
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
+from wstream.tracing import current_traceparent
 from wstream.wire import OFFSET_QUERY, payload_entry
 
 T = TypeVar("T")
@@ -81,8 +84,14 @@ class WorkflowStreamClient:
             max_buffer_items=settings["max_buffer_items"],
             max_buffer_bytes=settings["max_buffer_bytes"],
         )
+        self._stamp_time = settings["stamp_publish_time"]
+        #: Temporal's metric meter of the client (a no-op one when none is configured).
+        self._metrics = stream_metrics(client or client_of(handle))
         self._publisher = Publisher(
-            handle, self._batcher, max_retry_duration=settings["max_retry_duration"]
+            handle,
+            self._batcher,
+            max_retry_duration=settings["max_retry_duration"],
+            metrics=self._metrics,
         )
         self._bindings = TopicBindings(self._payload_converter)
         self._wake = asyncio.Event()
@@ -301,14 +310,20 @@ class WorkflowStreamClient:
         return converter.payload_converter
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
-        data, entry = payload_entry(topic, encode_for_topic(topic, codec, value))
-        return self._batcher.check(topic, data, entry)
+        traceparent = current_traceparent()
+        payload = stamp(encode_for_topic(topic, codec, value), traceparent, self._stamp_time)
+        data, entry = payload_entry(topic, payload)
+        return self._batcher.check(topic, data, entry, traceparent)
 
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
     ) -> None:
         self._raise_if_gone(f"publish to topic {topic!r}")
-        self._batcher.add(self._encode(topic, codec, value))
+        try:
+            self._batcher.add(self._encode(topic, codec, value))
+        except BufferFullError:
+            self._metrics.buffer_full.add(1)
+            raise
         if force_flush or self._batcher.batch_ready():
             self._wake.set()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -18,8 +19,14 @@ class WorkflowStreamItem(Generic[T]):
             type bound to the topic).
         offset: The item's global offset in the stream, stable across continue-as-new
             (``0`` when omitted, as in the official module).
+        traceparent: The W3C trace context of the span current at ``publish()``, when the
+            publisher had one (see :func:`wstream.tracing.item_link`).
+        published_at: When ``publish()`` was called, for items of a client created with
+            ``stamp_publish_time=True``.
     """
 
     topic: str
     data: T
     offset: int = 0
+    traceparent: str | None = None
+    published_at: datetime | None = None

@@ -30,6 +30,9 @@ class ClientOptions(TypedDict, total=False):
             (100,000).
         max_buffer_bytes: Most bytes buffered before ``publish`` raises ``BufferFullError``
             (32 MiB).
+        stamp_publish_time: Give every item its publish time (``published_at`` on the
+            subscriber's item, and the ``wstream_delivery_latency`` metric), at about 40
+            bytes of payload metadata per item (``False``).
     """
 
     batch_interval: timedelta
@@ -38,6 +41,7 @@ class ClientOptions(TypedDict, total=False):
     max_batch_bytes: int
     max_buffer_items: int
     max_buffer_bytes: int
+    stamp_publish_time: bool
 
 
 #: The value of every option that is not given.
@@ -48,6 +52,7 @@ CLIENT_DEFAULTS: Final[ClientOptions] = {
     "max_batch_bytes": limits.DEFAULT_MAX_BATCH_BYTES,
     "max_buffer_items": limits.DEFAULT_MAX_BUFFER_ITEMS,
     "max_buffer_bytes": limits.DEFAULT_MAX_BUFFER_BYTES,
+    "stamp_publish_time": False,
 }
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio.client import (
@@ -22,7 +22,10 @@ from wstream.chain import still_running
 from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
+from wstream.item_context import published_at_of, traceparent_of
+from wstream.metrics import StreamMetrics, client_of, stream_metrics
 from wstream.retry import Backoff, is_retryable
+from wstream.tracing import poll_span
 from wstream.wire import (
     POLL_HANDLER,
     MalformedInput,
@@ -70,6 +73,10 @@ class PageReader:
     moves on to the next run. A closed run the namespace has deleted reads as truncation.
     """
 
+    #: Whether decoded items are delivered as they are, and counted as received here (a
+    #: shared poller's are decoded again by each subscriber, which counts them then).
+    counts_delivery: bool = True
+
     def __init__(
         self,
         handle: Callable[[], WorkflowHandle[Any, Any]],
@@ -80,13 +87,17 @@ class PageReader:
         poll_cooldown: float,
         stats: PollStats,
         run_handle: Callable[[str], WorkflowHandle[Any, Any]] | None = None,
+        metrics: StreamMetrics | None = None,
     ) -> None:
         """Read ``topics`` from ``from_offset``; ``handle`` returns the handle of the latest run.
 
         ``run_handle`` returns the handle of one run by its id; without it, sealed segments
-        read as truncated (as they do for official clients).
+        read as truncated (as they do for official clients). ``metrics`` (default: those of
+        the handle's client) records polls, skips, lag and the items decoded.
         """
         self.handle = handle
+        self.metrics = metrics or stream_metrics(client_of(handle()))
+        self._lag_labels = {"workflow_id": handle().id}
         self._run_handle = run_handle
         #: The closed run being read, while the offset lies in a sealed segment.
         self._sealed: SealedSegment | None = None
@@ -140,6 +151,8 @@ class PageReader:
                 await backoff.wait()
                 continue
             page = read_answer(raw, handle.id)
+            if sealed is not None:
+                page.end_offset = None  # a closed run's end, not the stream's
             for segment in page.segments or ():
                 self._known[segment.first_offset] = segment
             if page.sealed is not None:
@@ -186,10 +199,11 @@ class PageReader:
         if self._via_update:
             return await self._ask_by_update(handle, request)
         self.stats.queries += 1
+        self.metrics.poll_queries.add(1)
         if run_id is not None:
             self.stats.sealed_queries += 1
         try:
-            with stream_errors(handle.id):
+            with stream_errors(handle.id), poll_span(handle.id, "query", offset):
                 raw: RawValue = await handle.query(
                     POLL_HANDLER,
                     RawValue(encode_poll(request)),
@@ -219,8 +233,9 @@ class PageReader:
         """
         request = PollInput(topics=request.topics, from_offset=request.from_offset)
         self.stats.long_polls += 1
+        self.metrics.poll_updates.add(1)
         try:
-            with stream_errors(handle.id):
+            with stream_errors(handle.id), poll_span(handle.id, "update", request.from_offset):
                 raw: RawValue = await handle.execute_update(
                     POLL_HANDLER, RawValue(encode_poll(request)), result_type=RawValue
                 )
@@ -287,6 +302,8 @@ class PageReader:
         """
         if page.base_offset is not None and self.offset < page.base_offset:
             self._skip_to(page.base_offset)
+        if page.end_offset is not None:
+            self.metrics.subscriber_lag.set(max(0, page.end_offset - self.offset), self._lag_labels)
         decoded: list[WorkflowStreamItem[Any]] = []
         # Looked up once per topic and page, not once per item: a page holds thousands.
         codecs: dict[str, PayloadCodec[Any]] = {}
@@ -303,10 +320,19 @@ class PageReader:
                 value = codec.decode(payload)
             except Exception as error:
                 raise ItemDecodeError(topic, offset, payload, error) from error
-            decoded.append(WorkflowStreamItem(topic, value, offset))
+            if len(payload.metadata) > 1:  # more than its encoding: a trace context, a time
+                decoded.append(
+                    WorkflowStreamItem(
+                        topic, value, offset, traceparent_of(payload), published_at_of(payload)
+                    )
+                )
+            else:
+                decoded.append(WorkflowStreamItem(topic, value, offset))
             self.offset = offset + 1
         # Past the items the topic filter left out, too.
         self.offset = max(self.offset, page.next_offset)
+        if self.counts_delivery and decoded:
+            record_delivery(self.metrics, decoded)
         return decoded
 
     def _skip_to(self, base_offset: int) -> None:
@@ -320,6 +346,7 @@ class PageReader:
         if counted:
             skipped = offset - self.offset
             self.stats.items_skipped += skipped
+            self.metrics.skipped_items.add(skipped)
             logger.warning(
                 "workflow stream %s: %s; skipped %d items and resumed at offset %d",
                 self.handle().id,
@@ -328,6 +355,16 @@ class PageReader:
                 offset,
             )
         self.offset = offset
+
+
+def record_delivery(metrics: StreamMetrics, items: list[WorkflowStreamItem[Any]]) -> None:
+    """Count ``items`` as delivered, and the delivery latency of those stamped with a time."""
+    metrics.count_topics(metrics.received_items, (item.topic for item in items))
+    now: datetime | None = None
+    for item in items:
+        if item.published_at is not None:
+            now = now or datetime.now(timezone.utc)
+            metrics.delivery_latency.record(max(now - item.published_at, timedelta(0)))
 
 
 def raise_if_cancelled(error: BaseException) -> None:

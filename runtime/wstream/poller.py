@@ -21,6 +21,7 @@ from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stre
 from wstream.item import WorkflowStreamItem
 from wstream.pages import PageReader, raise_if_cancelled, read_answer
 from wstream.retry import is_retryable
+from wstream.tracing import poll_span
 from wstream.wire import POLL_HANDLER, PollInput, PollResult, encode_poll
 
 logger = logging.getLogger(__name__)
@@ -135,10 +136,13 @@ class Poller:
             topics=self._pages.topics, from_offset=self._pages.offset, notify_only=True
         )
         self._pages.stats.long_polls += 1
+        self._pages.metrics.poll_updates.add(1)
+        handle = self._pages.handle()
         try:
-            raw = await self._pages.handle().execute_update(
-                POLL_HANDLER, RawValue(encode_poll(request)), result_type=RawValue
-            )
+            with poll_span(handle.id, "update", request.from_offset):
+                raw = await handle.execute_update(
+                    POLL_HANDLER, RawValue(encode_poll(request)), result_type=RawValue
+                )
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == POLLERS_BUSY:

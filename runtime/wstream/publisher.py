@@ -22,9 +22,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from wstream.batcher import Batcher, BufferedItem
 from wstream.chain import still_running
 from wstream.errors import StreamNotFoundError, stream_errors
+from wstream.metrics import StreamMetrics, since, stream_metrics
 from wstream.retry import Backoff, is_retryable
 from wstream.run_watch import RunWatch
 from wstream.signal_sender import SignalSender
+from wstream.tracing import flush_span
 from wstream.wire import (
     OFFSET_QUERY,
     PUBLISH_SIGNAL,
@@ -70,6 +72,8 @@ class PendingBatch:
     items: list[BufferedItem]
     envelope: Payload
     first_attempt: float | None = None
+    #: Attempts sent again after a failure (across flushes).
+    retries: int = 0
 
 
 class Publisher:
@@ -86,8 +90,9 @@ class Publisher:
         *,
         max_retry_duration: timedelta,
         publisher_id: str | None = None,
+        metrics: StreamMetrics | None = None,
     ) -> None:
-        """Bind the sender to a workflow and a buffer."""
+        """Bind the sender to a workflow and a buffer, recording on ``metrics``."""
         self.handle = handle
         self.batcher = batcher
         self.max_retry_seconds = max_retry_duration.total_seconds()
@@ -106,6 +111,8 @@ class Publisher:
         self.gone: StreamNotFoundError | None = None
         self._lock = asyncio.Lock()
         self._stream_checked = False
+        self.metrics = metrics or stream_metrics(None)
+        self._gauge_labels = {"workflow_id": handle.id}
 
     def _envelope(self, sequence: int, items: list[BufferedItem]) -> Payload:
         # Each item's JSON was written when it was published: a batch is a join.
@@ -165,7 +172,19 @@ class Publisher:
                 if batch is None:
                     return
                 await self.run_watch.before_send(len(batch.envelope.data))
-                await self._send(batch)
+                size = len(batch.envelope.data)
+                with flush_span(
+                    self.handle.id,
+                    batch.sequence,
+                    len(batch.items),
+                    size,
+                    [item.traceparent for item in batch.items],
+                ) as span:
+                    try:
+                        await self._send(batch)
+                    finally:
+                        if span is not None:
+                            span.set_attribute("wstream.batch.retries", batch.retries)
 
     async def _check_stream(self) -> None:
         """Refuse to publish to a workflow that exists but hosts no stream.
@@ -230,9 +249,11 @@ class Publisher:
                     pause = closing
             else:
                 self._settle(batch)
+                self._record_sent(batch)
                 return
             if backoff.expired():
                 self._settle(batch)
+                self.metrics.dropped_items.add(len(batch.items))
                 raise TimeoutError(
                     f"publish batch {batch.sequence} ({len(batch.items)} items) of "
                     f"publisher {self.publisher_id} to workflow {self.handle.id!r} could "
@@ -240,9 +261,31 @@ class Publisher:
                     f"it was dropped (last error: {_reason(failure)})"
                 ) from failure
             self.retries += 1
+            batch.retries += 1
+            self.metrics.publish_retries.add(1)
             logger.debug("retrying publish batch %d: %s", batch.sequence, failure)
             await pause.wait()
 
     def _settle(self, batch: PendingBatch) -> None:
         self.pending = None
         self.settled_total += len(batch.items)
+        self.metrics.buffered_items.set(self.unsettled, self._gauge_labels)
+        self.metrics.buffered_bytes.set(self.batcher.buffered_bytes, self._gauge_labels)
+
+    def _record_sent(self, batch: PendingBatch) -> None:
+        metrics = self.metrics
+        metrics.publish_batches.add(1)
+        if batch.first_attempt is not None:
+            metrics.flush_latency.record(since(batch.first_attempt))
+        sizes: dict[str, list[int]] = {}
+        for item in batch.items:
+            entry = sizes.get(item.topic)
+            if entry is None:
+                sizes[item.topic] = [1, item.size]
+            else:
+                entry[0] += 1
+                entry[1] += item.size
+        for topic, (count, size) in sizes.items():
+            labels = {"topic": topic}
+            metrics.published_items.add(count, labels)
+            metrics.published_bytes.add(size, labels)

@@ -83,6 +83,8 @@ class SharedPages(PageReader):
     """
 
     on_skip: Callable[[int], None] = staticmethod(lambda _offset: None)
+    #: Each subscriber decodes the poller's items again, and counts them as delivered then.
+    counts_delivery = False
 
     async def query(self) -> PollResult:
         """Return the next page, as :meth:`PageReader.query` does; report a skip it made."""

@@ -14,11 +14,15 @@ from temporalio.client import Client, WorkflowHandle
 from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError
 from wstream.item import WorkflowStreamItem
-from wstream.pages import PageReader, PollStats
+from wstream.metrics import stream_metrics
+from wstream.pages import PageReader, PollStats, record_delivery
 from wstream.shared_poller import SharedPoller
 from wstream.sharing import poller_key, registry
 
 logger = logging.getLogger(__name__)
+
+#: Most delivered items held before they are counted (a subscriber that never waits).
+_COUNT_EVERY_ITEMS = 1000
 
 
 class SharedSubscription:
@@ -63,6 +67,9 @@ class SharedSubscription:
         self._codec_for_topic = codec_for_topic
         self._cooldown = poll_cooldown
         self._stats = stats
+        self._metrics = stream_metrics(client)
+        #: Items delivered and not counted yet: counted once per wait, not once per item.
+        self._delivered: list[WorkflowStreamItem[Any]] = []
 
     def _latest(self) -> WorkflowHandle[Any, Any]:
         return self._client.get_workflow_handle(self._workflow_id)
@@ -110,6 +117,7 @@ class SharedSubscription:
                             return
                         else:
                             codecs.clear()
+                            self._count_delivered()
                             await poller.wait_past(member.seq)
                 finally:
                     poller.detach(member)
@@ -121,6 +129,7 @@ class SharedSubscription:
                     self._cursor,
                 )
         finally:
+            self._count_delivered()
             poller.stats.unmirror(self._stats)
             pollers.leave(poller)
             task = poller.task
@@ -141,6 +150,7 @@ class SharedSubscription:
             poll_cooldown=self._cooldown,
             stats=self._stats,
             run_handle=self._run,
+            metrics=self._metrics,
         )
         poller.catching_up += 1
         try:
@@ -172,4 +182,15 @@ class SharedSubscription:
             value = codec.decode(wire.data)
         except Exception as error:
             raise ItemDecodeError(wire.topic, wire.offset, wire.data, error) from error
-        return WorkflowStreamItem(wire.topic, value, wire.offset)
+        item = WorkflowStreamItem(
+            wire.topic, value, wire.offset, wire.traceparent, wire.published_at
+        )
+        self._delivered.append(item)
+        if len(self._delivered) >= _COUNT_EVERY_ITEMS:
+            self._count_delivered()
+        return item
+
+    def _count_delivered(self) -> None:
+        delivered, self._delivered = self._delivered, []
+        if delivered:
+            record_delivery(self._metrics, delivered)

@@ -23,6 +23,7 @@ from wstream.errors import (
     TRUNCATED_OFFSET,
     StateTooLargeError,
 )
+from wstream.metrics import WorkflowStreamMetrics
 from wstream.topic_handle import WorkflowTopicHandle
 from wstream.wire import (
     ITEM_OVERHEAD,
@@ -120,6 +121,8 @@ class WorkflowStream:
                 "method (its __init__), so its handlers exist before the first signal or poll "
                 "arrives"
             )
+        #: On the workflow's replay-safe meter: nothing is recorded while a task replays.
+        self._metrics = WorkflowStreamMetrics.on(workflow.metric_meter())
         self._topics: list[str] = []
         self._data: list[str] = []
         #: Each retained item's unplaced_item_size, index for index: pages and sizes are
@@ -206,6 +209,7 @@ class WorkflowStream:
         self._sizes.append(unplaced)
         self._retained_bytes += size
         self.log_bytes_this_run += size
+        self._metrics.appended_items.add(1)
 
     # -- offsets, truncation and continue-as-new -------------------------------------------
 
@@ -366,10 +370,12 @@ class WorkflowStream:
             # Raising here would fail the workflow task again on every replay; the batch
             # cannot be applied either way, so it is reported and dropped.
             workflow.logger.warning("workflow stream dropped a publish signal: %s", error)
+            self._metrics.malformed_signals.add(1)
             return
         if batch.publisher_id:
             known = self._publishers.get(batch.publisher_id)
             if known is not None and batch.sequence <= known.sequence:
+                self._metrics.duplicate_batches.add(1)
                 return
             self._publishers[batch.publisher_id] = PublisherState.at(batch.sequence, workflow.now())
         # Each topic's JSON is measured once per batch; a batch has few topics.
@@ -385,6 +391,7 @@ class WorkflowStream:
         self._topics.extend(batch.topics)
         self._data.extend(batch.data)
         self._sizes.extend(sizes)
+        self._metrics.appended_items.add(len(sizes))
 
     def _validate_poll(self, raw: RawValue) -> None:
         if self._detaching:
@@ -428,7 +435,9 @@ class WorkflowStream:
             # Item bytes stay out of update results (and so out of history): the wstream
             # client reads them through the query.
             more = self.end_offset > request.from_offset
-            return _raw(PollResult([], self.end_offset, more, self._base_offset))
+            return _raw(
+                PollResult([], self.end_offset, more, self._base_offset, end_offset=self.end_offset)
+            )
         return self._collect(request)
 
     def _on_poll_query(self, raw: RawValue) -> RawValue:

@@ -111,6 +111,8 @@ class PollResult:
     ``sealed`` (answering a ``follow_segments`` query for an offset an earlier run holds:
     read from ``next_offset`` in that run) and ``segments`` (the answering run's directory of
     sealed segments, which the reader caches to go from one sealed run to the next directly).
+    So is ``end_offset``, the answering run's end offset, from which a subscriber reports how
+    far it lags behind the stream.
     """
 
     items: list[WireItem] = field(default_factory=list)
@@ -119,6 +121,7 @@ class PollResult:
     base_offset: int | None = None
     sealed: SealedSegment | None = None
     segments: list[SealedSegment] | None = None
+    end_offset: int | None = None
 
 
 @dataclass
@@ -360,6 +363,8 @@ def encode_poll_result(result: PollResult, *, compress: bool = False) -> Payload
         "more_ready": result.more_ready,
         "base_offset": result.base_offset,
     }
+    if result.end_offset is not None:
+        body["end_offset"] = result.end_offset
     if compress:
         listed = json.dumps(items, separators=(",", ":")).encode()
         body["items_zlib"] = base64.b64encode(zlib.compress(listed, 1)).decode("ascii")
@@ -386,10 +391,10 @@ PUBLISH_OVERHEAD: Final = (
 ENTRY_OVERHEAD: Final = len('{"topic":,"data":},')
 #: Bytes of one retained item besides its topic, data and offset: ``{"topic":,"data":,"offset":},``.
 ITEM_OVERHEAD: Final = len('{"topic":,"data":,"offset":},')
-#: Bytes of a poll answer around its items, besides the two offsets' digits (``more_ready``
+#: Bytes of a poll answer around its items, besides the three offsets' digits (``more_ready``
 #: counted as ``false``, the longer), with one item separator taken back.
 _POLL_RESULT_OVERHEAD: Final = (
-    len('{"items":[],"next_offset":,"more_ready":false,"base_offset":}') - 1
+    len('{"items":[],"next_offset":,"more_ready":false,"base_offset":,"end_offset":}') - 1
 )
 
 
@@ -483,7 +488,7 @@ def page(
         was cut.
     """
     end_offset = base_offset + len(data)
-    size = _POLL_RESULT_OVERHEAD + len(str(end_offset)) + len(str(base_offset))
+    size = _POLL_RESULT_OVERHEAD + 2 * len(str(end_offset)) + len(str(base_offset))
     items: list[WireItem] = []
     for index in range(max(from_offset, base_offset) - base_offset, len(data)):
         topic = topics[index]
@@ -495,15 +500,15 @@ def page(
         else:
             size += sizes[index] + len(str(offset))
         if items and size > limit:
-            return PollResult(items, offset, True, base_offset)
+            return PollResult(items, offset, True, base_offset, end_offset=end_offset)
         items.append(WireItem(topic, data[index], offset))
-    return PollResult(items, end_offset, False, base_offset)
+    return PollResult(items, end_offset, False, base_offset, end_offset=end_offset)
 
 
-#: Bytes of a compressed poll answer besides its two offsets' digits and the packed items'
+#: Bytes of a compressed poll answer besides its three offsets' digits and the packed items'
 #: base64 (``more_ready`` counted as ``false``, the longer).
 _PACKED_RESULT_OVERHEAD: Final = len(
-    '{"items":[],"next_offset":,"more_ready":false,"base_offset":,"items_zlib":""}'
+    '{"items":[],"next_offset":,"more_ready":false,"base_offset":,"end_offset":,"items_zlib":""}'
 )
 #: Source bytes compressed between two looks at the packed size.
 _PACK_CHUNK_BYTES: Final = 128 * 1024
@@ -587,7 +592,7 @@ def packed_page(
         The answer's payload.
     """
     end_offset = base_offset + len(data)
-    room = limit - _PACKED_RESULT_OVERHEAD - len(str(end_offset)) - len(str(base_offset))
+    room = limit - _PACKED_RESULT_OVERHEAD - 2 * len(str(end_offset)) - len(str(base_offset))
     # Base64 writes 4 characters per 3 bytes; keep room for the stream's end.
     packer = _Packer(max(0, room) // 4 * 3 - _PACK_END_BYTES)
     topic_json: dict[str, str] = {}
@@ -632,7 +637,7 @@ def packed_page(
     more = "true" if next_offset < end_offset else "false"
     body = (
         f'{{"items":[],"next_offset":{next_offset},"more_ready":{more},'
-        f'"base_offset":{base_offset},"items_zlib":"{packer.finish()}"}}'
+        f'"base_offset":{base_offset},"end_offset":{end_offset},"items_zlib":"{packer.finish()}"}}'
     )
     return Payload(metadata=_JSON_PLAIN, data=body.encode("ascii"))
 
@@ -712,6 +717,7 @@ def parse_poll_result(data: bytes) -> PollResult:
                 continue
         items.append(_poll_item(item, index))
     base = body.get("base_offset")
+    end = body.get("end_offset")
     sealed = body.get("sealed")
     segments = body.get("segments")
     if segments is not None and not isinstance(segments, list):
@@ -723,4 +729,5 @@ def parse_poll_result(data: bytes) -> PollResult:
         None if base is None else _integer(body, "base_offset", "poll answer"),
         None if sealed is None else _segment(sealed),
         None if segments is None else [_segment(entry) for entry in segments],
+        None if end is None else _integer(body, "end_offset", "poll answer"),
     )
