@@ -225,6 +225,11 @@ class Publisher:
     async def _send(self, batch: PendingBatch) -> None:
         if batch.first_attempt is None:
             batch.first_attempt = time.monotonic()
+        else:
+            # Sent before by a flush that failed or was cancelled mid-call: this is a retry,
+            # which the workflow drops if the earlier attempt was applied.
+            batch.retries += 1
+            self.metrics.publish_retries.add(1)
         # The deadline counts from the batch's first attempt, across flushes.
         deadline = batch.first_attempt + self.max_retry_seconds
         backoff = Backoff(deadline=deadline)

@@ -44,7 +44,7 @@ def current_traceparent() -> str | None:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
 
 
-def _span_context(traceparent: str) -> Any:
+def parse_traceparent(traceparent: str) -> Any:
     """The span context a ``traceparent`` names, or ``None`` when it does not parse."""
     if trace is None:
         return None
@@ -70,7 +70,7 @@ def _links(traceparents: Sequence[str | None], most: int = MAX_FLUSH_LINKS) -> l
         if traceparent is None or traceparent in seen:
             continue
         seen.add(traceparent)
-        context = _span_context(traceparent)
+        context = parse_traceparent(traceparent)
         if context is not None:
             links.append(trace.Link(context))
     return links

@@ -7,10 +7,20 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    SignalWorkflowInput,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
 from tests.runtime.stream_workflows import HostInput, HostWorkflow
 from wstream import WorkflowStreamItem
+from wstream.wire import PUBLISH_SIGNAL
 
 T = TypeVar("T")
 
@@ -67,3 +77,35 @@ async def runs_of(client: Client, workflow_id: str) -> list[WorkflowExecution]:
                 return runs
         await asyncio.sleep(0.1)
     raise AssertionError(f"visibility did not list the closed chain of {workflow_id}")
+
+
+def with_interceptor(client: Client, interceptor: Interceptor) -> Client:
+    """A client like ``client`` whose calls go through ``interceptor``."""
+    config = client.config()
+    config["interceptors"] = [interceptor]
+    return Client(**config)
+
+
+class FailingSignals(Interceptor):
+    """Fails publish signals as an unreachable server would (UNAVAILABLE, not applied)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures_left = failures
+        self.sent = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Failing(self, next)
+
+
+class _Failing(OutboundInterceptor):
+    def __init__(self, owner: FailingSignals, next: OutboundInterceptor) -> None:
+        super().__init__(next)
+        self._owner = owner
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        if input.signal == PUBLISH_SIGNAL:
+            if self._owner.failures_left > 0:
+                self._owner.failures_left -= 1
+                raise RPCError("server unreachable (test)", RPCStatusCode.UNAVAILABLE, b"")
+            self._owner.sent += 1
+        return await super().signal_workflow(input)
