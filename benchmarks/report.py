@@ -75,6 +75,15 @@ ROWS = [
     Row("limit_query_items_per_s", "10. transport: query ceiling", "items/s"),
     Row("limit_rtt_p50_ms", "10. transport: signal→waiting update p50", "ms"),
     Row("limit_rtt_p99_ms", "10. transport: signal→waiting update p99", "ms"),
+    Row("obs_off_burst_items_per_s", "11. burst, observability off", "items/s"),
+    Row("obs_on_burst_items_per_s", "11. burst, metrics + tracing on", "items/s"),
+    Row("obs_off_live_p50_ms", "11. live p50, observability off", "ms"),
+    Row("obs_on_live_p50_ms", "11. live p50, metrics + tracing on", "ms"),
+    Row("obs_off_live_p99_ms", "11. live p99, observability off", "ms"),
+    Row("obs_on_live_p99_ms", "11. live p99, metrics + tracing on", "ms"),
+    Row("obs_off_live_hist_bytes_per_item", "11. live history/item, off", "B"),
+    Row("obs_on_live_hist_bytes_per_item", "11. live history/item, on", "B"),
+    Row("obs_spans_recorded", "11. spans recorded (on)", "spans"),
     Row("encode_us", "7. typed encode", "µs/item"),
     Row("decode_us", "7. typed decode", "µs/item", "le", 0.5),
     Row("generator_seconds", "8. wstream-gen, 200 topics", "s", "lt", 10.0, absolute=True),
@@ -178,6 +187,21 @@ TRANSPORT = [
     ),
     ("4. live p50 vs round trip p50", "live_p50_ms", "limit_rtt_p50_ms", "ms", "le", 2.0),
     ("4. live p99 vs round trip p99", "live_p99_ms", "limit_rtt_p99_ms", "ms", "le", 3.0),
+]
+
+
+#: wstream with metrics and tracing on against off (scenario 11), same shape.
+OBSERVABILITY = [
+    (
+        "11. burst, on vs off",
+        "obs_on_burst_items_per_s",
+        "obs_off_burst_items_per_s",
+        "items/s",
+        "ge",
+        0.95,
+    ),
+    ("11. live p50, on vs off", "obs_on_live_p50_ms", "obs_off_live_p50_ms", "ms", "le", 1.05),
+    ("11. live p99, on vs off", "obs_on_live_p99_ms", "obs_off_live_p99_ms", "ms", "le", 1.05),
 ]
 
 

@@ -17,12 +17,29 @@ from typing import Any
 from benchmarks import report
 from benchmarks.data import record_bytes
 from benchmarks.impls import IMPLS, WSTREAM, Impl
-from benchmarks.scenarios import codec, generator, live, long_stream, publish, transport
+from benchmarks.scenarios import (
+    codec,
+    generator,
+    live,
+    long_stream,
+    observability,
+    publish,
+    transport,
+)
 from benchmarks.scenarios.common import failure
 from benchmarks.server import Bench, dev_server, finish, worker_process
 
 RESULTS = Path(__file__).parent / "results"
-SCENARIOS = ("publish", "latency", "fanout", "long", "limits", "codec", "generator")
+SCENARIOS = (
+    "publish",
+    "latency",
+    "fanout",
+    "long",
+    "limits",
+    "observability",
+    "codec",
+    "generator",
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,21 @@ async def run_server_scenarios(
                 async with worker_process(client) as bench:
                     await _warm_up(bench, impl)
                     await _run_block(bench, impl, rep, config, only, runs)
+            if "observability" in only:  # wstream alone, off and on, each with its own worker
+                _log(f"observability rep {rep + 1}")
+                got = await _guarded(
+                    observability.run(
+                        client,
+                        rep,
+                        config.items,
+                        config.live_items,
+                        config.live_interval,
+                        config.timeout,
+                    ),
+                    config.timeout * 6,
+                    "obs_on_burst_items_per_s",
+                )
+                runs["observability"][WSTREAM.name].append(got)
 
 
 async def _run_block(
@@ -228,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     started = time.monotonic()
     print(f"wstream benchmarks ({'quick' if args.quick else 'full'}): {config}", flush=True)
-    if only & {"publish", "latency", "fanout", "long", "limits"}:
+    if only & {"publish", "latency", "fanout", "long", "limits", "observability"}:
         asyncio.run(run_server_scenarios(config, only, runs))
     run_local_scenarios(config, only, runs)
     summary = report.summarize(runs)
@@ -239,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
     print(report.table(report.against(summary, report.SINGLE_RUN), baseline="single run"))
     print()
     print(report.table(report.against(summary, report.TRANSPORT), baseline="transport"))
+    print()
+    print(report.table(report.against(summary, report.OBSERVABILITY), baseline="off"))
     print(f"\n(medians of {config.repeats} run(s); ratio = wstream/official; {elapsed:.0f} s)")
     document = {
         "meta": {
@@ -257,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         "summary": summary,
         "long_stream_vs_single_run": report.against(summary, report.SINGLE_RUN),
         "against_transport": report.against(summary, report.TRANSPORT),
+        "observability_on_vs_off": report.against(summary, report.OBSERVABILITY),
         "runs": runs,
     }
     default = RESULTS / ("quick.json" if args.quick else "latest.json")

@@ -52,12 +52,16 @@ async def dev_server() -> AsyncIterator[Client]:
 
 
 @contextlib.asynccontextmanager
-async def worker_process(client: Client) -> AsyncIterator[Bench]:
-    """Start a worker process polling a task queue of its own, and stop it afterwards."""
+async def worker_process(client: Client, *, metrics: bool = False) -> AsyncIterator[Bench]:
+    """Start a worker process polling a task queue of its own, and stop it afterwards.
+
+    With ``metrics`` the worker's runtime exports metrics (see ``benchmarks.worker``).
+    """
     task_queue = f"bench-{uuid.uuid4().hex[:8]}"
     address = client.service_client.config.target_host
     worker = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.worker", address, task_queue],
+        [sys.executable, "-m", "benchmarks.worker", address, task_queue]
+        + (["--metrics"] if metrics else []),
         stdout=subprocess.PIPE,
         text=True,
         cwd=os.getcwd(),

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from temporalio import activity
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter, PayloadConverter
 from temporalio.service import RPCError
@@ -19,7 +20,7 @@ from typing_extensions import Self, Unpack
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings, value_type
 from wstream.chain import still_running
-from wstream.codec import PayloadCodec, codec_for, encode_for_topic
+from wstream.codec import PayloadCodec, codec_for, encode_for_topic, makes_fresh_payloads
 from wstream.errors import BufferFullError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.item_context import stamp
@@ -311,7 +312,13 @@ class WorkflowStreamClient:
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
         traceparent = current_traceparent()
-        payload = stamp(encode_for_topic(topic, codec, value), traceparent, self._stamp_time)
+        payload = stamp(
+            encode_for_topic(topic, codec, value),
+            traceparent,
+            self._stamp_time,
+            # A caller's own Payload is sent as it is: stamping works on a copy of it.
+            own=makes_fresh_payloads(codec) and not isinstance(value, Payload),
+        )
         data, entry = payload_entry(topic, payload)
         return self._batcher.check(topic, data, entry, traceparent)
 

@@ -126,6 +126,14 @@ class RawCodec:
         return RawValue(payload)
 
 
+def makes_fresh_payloads(codec: PayloadCodec[Any]) -> bool:
+    """Whether ``codec`` builds a new ``Payload`` per value (one wstream may then extend).
+
+    A raw value's payload, or one a custom codec returns, may be the caller's own object.
+    """
+    return type(codec) in (ModelCodec, RootModelCodec, ConverterCodec)
+
+
 def encode_for_topic(topic: str, codec: PayloadCodec[T], value: T | Payload) -> Payload:
     """Encode one value of ``topic``; a pre-built ``Payload`` passes unchanged.
 

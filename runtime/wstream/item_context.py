@@ -19,16 +19,23 @@ TRACEPARENT_KEY = "traceparent"
 PUBLISHED_AT_KEY = "wstream-published-at"
 
 
-def stamp(payload: Payload, traceparent: str | None, stamp_time: bool) -> Payload:
-    """Return ``payload`` with the trace context and publish time added (a copy if needed).
+def stamp(payload: Payload, traceparent: str | None, stamp_time: bool, *, own: bool) -> Payload:
+    """Return ``payload`` with the trace context and publish time added.
 
-    The payload is copied first only when something is added, so a caller's own ``Payload``
-    is never changed.
+    Args:
+        payload: The item's payload.
+        traceparent: The trace context to add, if any.
+        stamp_time: Whether to add the publish time (now).
+        own: Whether the payload was just made for this item and may be changed in place;
+            a caller's own ``Payload`` is copied first, never changed.
     """
     if traceparent is None and not stamp_time:
         return payload
-    stamped = Payload()
-    stamped.CopyFrom(payload)
+    if own:
+        stamped = payload
+    else:
+        stamped = Payload()
+        stamped.CopyFrom(payload)
     if traceparent is not None:
         stamped.metadata[TRACEPARENT_KEY] = traceparent.encode("ascii")
     if stamp_time:

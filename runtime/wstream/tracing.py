@@ -34,14 +34,26 @@ def available() -> bool:
     return trace is not None
 
 
+#: The last span context :func:`current_traceparent` formatted, and its text: items published
+#: in a loop share one span, so the text is written once per span, not once per item.
+_last: tuple[Any, str | None] = (None, None)
+
+
 def current_traceparent() -> str | None:
     """The W3C ``traceparent`` of the span current here, or ``None`` when there is none."""
+    global _last
     if trace is None:
         return None
     context = trace.get_current_span().get_span_context()
-    if not context.is_valid:
-        return None
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    known, text = _last
+    if context is known:
+        return text
+    if context.is_valid:
+        text = f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    else:
+        text = None
+    _last = (context, text)
+    return text
 
 
 def parse_traceparent(traceparent: str) -> Any:

@@ -25,13 +25,13 @@ def json_payload() -> Payload:
 
 def test_nothing_to_add_returns_the_payload_itself() -> None:
     payload = json_payload()
-    assert stamp(payload, None, False) is payload
+    assert stamp(payload, None, False, own=False) is payload
 
 
 def test_a_stamp_copies_and_never_changes_the_callers_payload() -> None:
     payload = json_payload()
     before = time.time()
-    stamped = stamp(payload, TRACEPARENT, True)
+    stamped = stamp(payload, TRACEPARENT, True, own=False)
     assert dict(payload.metadata) == {"encoding": b"json/plain"}
     assert stamped.data == payload.data
     assert stamped.metadata["encoding"] == b"json/plain"
