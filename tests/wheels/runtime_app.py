@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     import wstream
+    import wstream.tracing
     from wstream import WorkflowStream, WorkflowStreamClient
 
 
@@ -47,6 +48,8 @@ def isolation(repo: str) -> dict[str, Any]:
     return {
         "repo_on_path": [entry for entry in sys.path if entry and entry.startswith(repo)],
         "wstream_in_venv": wstream.__file__.startswith(sys.prefix),
+        # Without the otel extra: publishing and reading must work with tracing absent.
+        "tracing_available": wstream.tracing.available(),
     }
 
 

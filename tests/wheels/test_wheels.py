@@ -160,6 +160,7 @@ def test_runtime_wheel_holds_the_runtime_and_requires_only_its_dependencies(
         ("pydantic", ""),
         ("typing-extensions", ""),
         ("starlette", 'extra == "sse"'),
+        ("opentelemetry-api", 'extra == "otel"'),
     }
 
 
@@ -232,6 +233,7 @@ async def test_runtime_alone_then_with_the_generator(
     assert status == 0, err
     result = json.loads(out)
     assert result["repo_on_path"] == [] and result["wstream_in_venv"]
+    assert result["tracing_available"] is False
     assert result["items"] == [["words", "from-workflow", 0]] + [
         ["numbers", n, n + 1] for n in range(3)
     ]
