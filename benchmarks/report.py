@@ -42,6 +42,10 @@ ROWS = [
     Row("live_p99_ms", "4. live latency p99", "ms", "le", 1.0),
     Row("live_hist_events_per_item", "4. live history events/item", "events", "le", 1.0),
     Row("live_hist_bytes_per_item", "4. live history bytes/item", "B"),
+    Row("live_fast_p50_ms", "4b. live p50, poll_cooldown=20 ms both", "ms", "le", 1.0),
+    Row("live_fast_p99_ms", "4b. live p99, poll_cooldown=20 ms both", "ms", "le", 1.0),
+    Row("live_fast_hist_bytes_per_item", "4b. live history bytes/item, 20 ms", "B", "le", 1.0),
+    Row("live_fast_hist_events_per_item", "4b. live history events/item, 20 ms", "events"),
     Row("hist_publish_bytes_per_item", "5. history after publish", "B/item"),
     Row("hist_1reader_bytes_per_item", "5. history, 1 backlog reader", "B/item", "le", 0.5),
     Row("hist_1reader_events_per_item", "5. events, 1 backlog reader", "ev/item"),
@@ -187,6 +191,8 @@ TRANSPORT = [
     ),
     ("4. live p50 vs round trip p50", "live_p50_ms", "limit_rtt_p50_ms", "ms", "le", 2.0),
     ("4. live p99 vs round trip p99", "live_p99_ms", "limit_rtt_p99_ms", "ms", "le", 3.0),
+    ("4b. live p50 (20 ms) vs round trip", "live_fast_p50_ms", "limit_rtt_p50_ms", "ms", "le", 2.0),
+    ("4b. live p99 (20 ms) vs round trip", "live_fast_p99_ms", "limit_rtt_p99_ms", "ms", "le", 3.0),
 ]
 
 

@@ -23,14 +23,17 @@ async def _publish_paced(stream: Any, n: int, interval: float, *, force_flush: b
             await asyncio.sleep(max(0.0, start + (i + 1) * interval - time.monotonic()))
 
 
-async def _follow(bench: Bench, impl: Impl, workflow_id: str, n: int) -> list[float]:
+async def _follow(
+    bench: Bench, impl: Impl, workflow_id: str, n: int, cooldown: timedelta | None
+) -> list[float]:
     latencies: list[float] = []
     stream = impl.client(bench.client, workflow_id)
 
     def on_item(item: Any) -> None:
         latencies.append(time.time() - item.data.sent_at)
 
-    await read(stream.subscribe("events", 0, result_type=Record), n, on_item)
+    options = {} if cooldown is None else {"poll_cooldown": cooldown}
+    await read(stream.subscribe("events", 0, result_type=Record, **options), n, on_item)
     return latencies
 
 
@@ -44,23 +47,34 @@ async def _cost(handle: Any, n: int, figures: dict[str, Any], prefix: str) -> No
 
 
 async def latency(
-    bench: Bench, impl: Impl, n: int, interval: float, timeout: float
+    bench: Bench,
+    impl: Impl,
+    n: int,
+    interval: float,
+    timeout: float,
+    *,
+    cooldown: timedelta | None = None,
+    prefix: str = "live",
 ) -> dict[str, Any]:
-    """One item per ``force_flush`` every ``interval`` s; one subscriber at the tail."""
+    """One item per ``force_flush`` every ``interval`` s; one subscriber at the tail.
+
+    ``cooldown``, when given, is the subscriber's ``poll_cooldown`` (both implementations
+    take it); the figures' keys start with ``prefix``.
+    """
     handle = await bench.start(impl.workflow)
     figures: dict[str, Any] = {"items": n}
     try:
-        follower = asyncio.create_task(_follow(bench, impl, handle.id, n))
+        follower = asyncio.create_task(_follow(bench, impl, handle.id, n, cooldown))
         await asyncio.sleep(0.5)  # the subscriber reaches the (empty) tail
         publisher = impl.client(bench.client, handle.id)
         await asyncio.wait_for(_publish_paced(publisher, n, interval, force_flush=True), timeout)
         latencies = await asyncio.wait_for(follower, timeout)
         ms = [x * 1000 for x in latencies]
-        figures["live_p50_ms"] = percentile(ms, 50)
-        figures["live_p99_ms"] = percentile(ms, 99)
-        await _cost(handle, n, figures, "live")
+        figures[f"{prefix}_p50_ms"] = percentile(ms, 50)
+        figures[f"{prefix}_p99_ms"] = percentile(ms, 99)
+        await _cost(handle, n, figures, prefix)
     except Exception as error:
-        figures["live_p50_ms"] = figures["live_p99_ms"] = failure(error)
+        figures[f"{prefix}_p50_ms"] = figures[f"{prefix}_p99_ms"] = failure(error)
     finally:
         await finish(handle)
     return figures
@@ -84,7 +98,7 @@ async def fan_out(
     handle = await bench.start(impl.workflow)
     figures: dict[str, Any] = {f"{prefix}_subscribers": subscribers, "items": n}
     followers = [
-        asyncio.create_task(_follow(bench, impl, handle.id, n)) for _ in range(subscribers)
+        asyncio.create_task(_follow(bench, impl, handle.id, n, None)) for _ in range(subscribers)
     ]
     try:
         await asyncio.sleep(1.0)  # every subscriber is at the tail

@@ -268,12 +268,17 @@ class Publisher:
             self.retries += 1
             batch.retries += 1
             self.metrics.publish_retries.add(1)
+            self._record_buffer()  # it fills while nothing gets through: show that
             logger.debug("retrying publish batch %d: %s", batch.sequence, failure)
             await pause.wait()
 
     def _settle(self, batch: PendingBatch) -> None:
         self.pending = None
         self.settled_total += len(batch.items)
+        self._record_buffer()
+
+    def _record_buffer(self) -> None:
+        """Set the buffer gauges: items not yet acknowledged, and the bytes still buffered."""
         self.metrics.buffered_items.set(self.unsettled, self._gauge_labels)
         self.metrics.buffered_bytes.set(self.batcher.buffered_bytes, self._gauge_labels)
 

@@ -135,6 +135,8 @@ async def test_a_retry_shows_up_as_a_retry(
     assert metrics.total("wstream_publish_batches") == 1
     assert metrics.total("wstream_published_items", topic="a") == 10
     assert metrics.total("wstream_dropped_items") == 0
+    # While the signal failed, the gauge showed the 10 items waiting; then none.
+    assert metrics.values("wstream_buffered_items", workflow_id=handle.id) == [10, 10, 0]
     await handle.terminate()
 
 
