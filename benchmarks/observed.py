@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import NoOpTracerProvider
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -36,25 +37,36 @@ class _Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+#: The share of traces the ratio sampler keeps (a common production setting).
+SAMPLED_RATIO = 0.1
+
+
 class SwitchableTracing(TracerProvider):
-    """The global tracer provider, switched between off (no-op) and recording spans.
+    """The global tracer provider, switched between off (no-op) and two samplers.
 
     OpenTelemetry takes one global provider per process; this one hands out the tracers of
-    whichever is switched on, so one process measures both.
+    whichever is switched on (``mode``: ``None`` for off, ``"ratio"`` for
+    :data:`SAMPLED_RATIO` of traces, ``"always"`` for every trace), so one process measures
+    them all. Both recording providers export to one exporter that drops what it gets.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.exporter = _Discard()
-        self.add_span_processor(BatchSpanProcessor(self.exporter))
         self._off = NoOpTracerProvider()
-        self.on = False
+        self._recording: dict[str, TracerProvider] = {
+            "ratio": TracerProvider(sampler=ParentBased(TraceIdRatioBased(SAMPLED_RATIO))),
+            "always": TracerProvider(sampler=ALWAYS_ON),
+        }
+        for provider in self._recording.values():
+            provider.add_span_processor(BatchSpanProcessor(self.exporter))
+        self.mode: str | None = None
 
     def get_tracer(self, *args: object, **kwargs: object) -> trace.Tracer:
-        """A recording tracer while on, a no-op one while off."""
-        if self.on:
-            return super().get_tracer(*args, **kwargs)  # type: ignore[arg-type]
-        return self._off.get_tracer(*args, **kwargs)  # type: ignore[arg-type]
+        """A tracer of the provider switched on, a no-op one while off."""
+        if self.mode is None:
+            return self._off.get_tracer(*args, **kwargs)  # type: ignore[arg-type]
+        return self._recording[self.mode].get_tracer(*args, **kwargs)  # type: ignore[arg-type]
 
 
 _SWITCH: SwitchableTracing | None = None

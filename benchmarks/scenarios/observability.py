@@ -3,80 +3,131 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
 from temporalio.client import Client
 
+from benchmarks.data import Record, record
 from benchmarks.impls import WSTREAM, Impl
 from benchmarks.observed import metered_runtime, tracing_switch
-from benchmarks.scenarios import live, publish
+from benchmarks.scenarios import live
+from benchmarks.scenarios.common import failure, wait_offset
 from benchmarks.server import Bench, finish, worker_process
 from wstream import WorkflowStreamClient
 
-
-class _StampingClient:
-    """wstream's client with every item time-stamped (``stamp_publish_time``)."""
-
-    @staticmethod
-    def create(client: Client, workflow_id: str, **options: Any) -> WorkflowStreamClient:
-        return WorkflowStreamClient.create(client, workflow_id, stamp_publish_time=True, **options)
+#: Items published inside one span: the burst is a job of many traced steps.
+ITEMS_PER_SPAN = 200
 
 
-#: wstream with observability on: items carry their publish time (and, inside a span, the
-#: span's trace context).
-OBSERVED = Impl(WSTREAM.name, WSTREAM.workflow, _StampingClient, WSTREAM.long_workflow)
+@dataclass(frozen=True)
+class Mode:
+    """One configuration: metrics on or off, the sampler (None: tracing off), time stamps."""
+
+    key: str
+    metrics: bool
+    sampler: str | None
+    stamp: bool = False
 
 
-async def _measure(bench: Bench, impl: Impl, items: int, live_items: int, interval: float,
-                   timeout: float) -> dict[str, Any]:  # fmt: skip
-    handle, figures = await publish.burst(bench, impl, items, timeout)
-    if handle is not None:
-        await finish(handle)
-    figures.update(await live.latency(bench, impl, live_items, interval, timeout))
-    return figures
+MODES = (
+    Mode("obs_off", metrics=False, sampler=None),
+    Mode("obs_on", metrics=True, sampler="ratio"),
+    Mode("obs_all", metrics=True, sampler="always"),
+    Mode("obs_stamped", metrics=True, sampler="always", stamp=True),
+)
 
 
-async def _mode(client: Client, on: bool, items: int, live_items: int, interval: float,
-                timeout: float) -> dict[str, Any]:  # fmt: skip
-    """One measurement with observability ``on`` (both sides) or off."""
-    switch = tracing_switch()
-    switch.on = on
-    if on:
-        config = client.config()
-        client = await Client.connect(
-            client.service_client.config.target_host,
-            namespace=client.namespace,
-            runtime=metered_runtime(),
-            data_converter=config["data_converter"],
+class _Client:
+    """wstream's client, time-stamping items when the mode says so."""
+
+    def __init__(self, stamp: bool) -> None:
+        self.stamp = stamp
+
+    def create(self, client: Client, workflow_id: str, **options: Any) -> WorkflowStreamClient:
+        return WorkflowStreamClient.create(
+            client, workflow_id, stamp_publish_time=self.stamp, **options
         )
-    impl = OBSERVED if on else WSTREAM
-    async with worker_process(client, metrics=on) as bench:
-        # Warm the sandbox up first, as the other scenarios do.
-        warm = await bench.start(impl.workflow)
-        await asyncio.wait_for(impl.client(client, warm.id).get_offset(), 60)
-        await finish(warm)
-        if not on:
-            return await _measure(bench, impl, items, live_items, interval, timeout)
-        # Everything published inside a span: each item carries its trace context too.
-        with trace.get_tracer("benchmarks").start_as_current_span("publishing"):
-            return await _measure(bench, impl, items, live_items, interval, timeout)
+
+
+async def _burst(bench: Bench, stream: WorkflowStreamClient, n: int, timeout: float) -> float:
+    """``n`` publish() calls, a span around every :data:`ITEMS_PER_SPAN`; items/s."""
+    tracer = trace.get_tracer("benchmarks")
+    topic = stream.topic("events", type=Record)
+    records = [record(i) for i in range(n)]
+    started = time.monotonic()
+
+    async def go() -> float:
+        async with stream:
+            for first in range(0, n, ITEMS_PER_SPAN):
+                with tracer.start_as_current_span("step"):
+                    for value in records[first : first + ITEMS_PER_SPAN]:
+                        topic.publish(value)
+        return await wait_offset(stream, n, timeout)
+
+    return n / (await asyncio.wait_for(go(), timeout) - started)
+
+
+def _impl(mode: Mode) -> Impl:
+    return Impl(WSTREAM.name, WSTREAM.workflow, _Client(mode.stamp), WSTREAM.long_workflow)
+
+
+async def _one_burst(bench: Bench, mode: Mode, items: int, timeout: float) -> float | str:
+    tracing_switch().mode = mode.sampler
+    impl = _impl(mode)
+    handle = await bench.start(impl.workflow)
+    try:
+        return await _burst(bench, impl.client(bench.client, handle.id), items, timeout)
+    except Exception as error:
+        return failure(error)
+    finally:
+        await finish(handle)
+
+
+async def _one_live(bench: Bench, mode: Mode, live_items: int, interval: float,
+                    timeout: float) -> dict[str, Any]:  # fmt: skip
+    tracing_switch().mode = mode.sampler
+    # The live items are published inside one span (a traced job).
+    with trace.get_tracer("benchmarks").start_as_current_span("job"):
+        got = await live.latency(bench, _impl(mode), live_items, interval, timeout, prefix=mode.key)
+    return {k: v for k, v in got.items() if k.startswith(mode.key)}
 
 
 async def run(client: Client, rep: int, items: int, live_items: int, interval: float,
               timeout: float) -> dict[str, Any]:  # fmt: skip
-    """Burst and live latency with observability off and on, the order alternating by rep."""
+    """Every mode's burst twice (A B C D D C B A, the mean) and live latency once.
+
+    Two worker processes serve all of it, one whose runtime exports metrics and one without;
+    each mode publishes through a client on the matching runtime, to the matching worker.
+    """
+    metered = await Client.connect(
+        client.service_client.config.target_host,
+        namespace=client.namespace,
+        runtime=metered_runtime(),
+    )
     figures: dict[str, Any] = {}
-    order = (False, True) if rep % 2 == 0 else (True, False)
-    spans_before = tracing_switch().exporter.exported
-    for on in order:
-        got = await _mode(client, on, items, live_items, interval, timeout)
-        prefix = "obs_on" if on else "obs_off"
-        figures[f"{prefix}_burst_items_per_s"] = got.get("burst_items_per_s")
-        figures[f"{prefix}_live_p50_ms"] = got.get("live_p50_ms")
-        figures[f"{prefix}_live_p99_ms"] = got.get("live_p99_ms")
-        figures[f"{prefix}_live_hist_bytes_per_item"] = got.get("live_hist_bytes_per_item")
-    tracing_switch().on = False
-    await asyncio.sleep(5.5)  # the batch span processor exports every 5 s
-    figures["obs_spans_recorded"] = tracing_switch().exporter.exported - spans_before
+    order = MODES if rep % 2 == 0 else MODES[::-1]
+    async with worker_process(client) as plain, worker_process(metered, metrics=True) as observed:
+        benches = {False: plain, True: Bench(metered, observed.task_queue)}
+        for bench in benches.values():  # the sandbox warmed up, as elsewhere
+            warm = await bench.start(WSTREAM.workflow)
+            await asyncio.wait_for(WSTREAM.client(bench.client, warm.id).get_offset(), 60)
+            await finish(warm)
+        bursts: dict[str, list[float]] = {mode.key: [] for mode in MODES}
+        for mode in (*order, *order[::-1]):
+            rate = await _one_burst(benches[mode.metrics], mode, items, timeout)
+            if isinstance(rate, str):
+                figures[f"{mode.key}_burst_items_per_s"] = rate
+            else:
+                bursts[mode.key].append(rate)
+        for key, rates in bursts.items():
+            if len(rates) == 2:
+                figures[f"{key}_burst_items_per_s"] = sum(rates) / 2
+        for mode in order:
+            figures.update(
+                await _one_live(benches[mode.metrics], mode, live_items, interval, timeout)
+            )
+    tracing_switch().mode = None
     return figures

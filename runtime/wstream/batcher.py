@@ -6,6 +6,7 @@ from collections import deque
 from typing import NamedTuple
 
 from wstream.errors import BufferFullError, ItemTooLargeError
+from wstream.item_context import HEAD_RESERVE, with_trace_run
 from wstream.wire import PUBLISH_OVERHEAD, entry_json, entry_size
 
 
@@ -23,8 +24,8 @@ class BufferedItem(NamedTuple):
     #: The item's JSON in the batch (:func:`~wstream.wire.entry_json`), written once here so
     #: that building a batch only joins texts.
     entry: str
-    #: The trace context the item was published under (it travels in the item's payload; kept
-    #: here so the flush span can link to it).
+    #: The trace context the item was published under; the batch writes it into the first
+    #: item of each trace run (see :mod:`wstream.item_context`).
     traceparent: str | None = None
 
 
@@ -75,8 +76,10 @@ class Batcher:
         if entry is None:
             entry = entry_json(topic, data)
         size = len(entry) + 1  # the comma after it: entry_size(topic, data)
-        if size + PUBLISH_OVERHEAD > self.max_batch_bytes:
-            raise ItemTooLargeError(topic, size, self.max_batch_bytes - PUBLISH_OVERHEAD)
+        # An item with a trace context may become its run's first item, which carries it.
+        room = self.max_batch_bytes - PUBLISH_OVERHEAD - (HEAD_RESERVE if traceparent else 0)
+        if size > room:
+            raise ItemTooLargeError(topic, size, room)
         return BufferedItem(topic, data, size, entry, traceparent)
 
     def has_room(self, item: BufferedItem) -> bool:
@@ -114,15 +117,51 @@ class Batcher:
         return self.buffered_bytes + PUBLISH_OVERHEAD >= self.max_batch_bytes
 
     def take_batch(self) -> list[BufferedItem]:
-        """Remove and return the next batch (empty when nothing is buffered)."""
+        """Remove and return the next batch (empty when nothing is buffered).
+
+        Items published under a trace context come out with it written into the first item
+        of each trace run; the byte budget keeps room for that.
+        """
         batch: list[BufferedItem] = []
         size = PUBLISH_OVERHEAD
         limit = self.max_batch_size
+        #: Per topic, the trace context of its last item in the batch so far.
+        contexts: dict[str, str | None] = {}
+        heads = 0
         while self._items:
             item = self._items[0]
-            if batch and (size + item.size > self.max_batch_bytes or len(batch) == limit):
+            head = item.traceparent is not None and contexts.get(item.topic) != item.traceparent
+            cost = item.size + (HEAD_RESERVE if head else 0)
+            if batch and (size + cost > self.max_batch_bytes or len(batch) == limit):
                 break
             batch.append(self._items.popleft())
-            size += item.size
+            size += cost
+            heads += head
+            contexts[item.topic] = item.traceparent
             self.buffered_bytes -= item.size
-        return batch
+        return _with_trace_runs(batch) if heads else batch
+
+
+def _with_trace_runs(batch: list[BufferedItem]) -> list[BufferedItem]:
+    """The batch with each trace run's context written into the run's first item."""
+    # A run: consecutive items of one topic (counted within the topic) sharing a context.
+    runs: list[tuple[int, int]] = []  # (index of the run's first item, its length)
+    open_runs: dict[str, tuple[str | None, int]] = {}  # topic -> (context, index in runs)
+    for index, item in enumerate(batch):
+        current = open_runs.get(item.topic)
+        if item.traceparent is None:
+            open_runs[item.topic] = (None, -1)
+        elif current is not None and current[0] == item.traceparent:
+            first, length = runs[current[1]]
+            runs[current[1]] = (first, length + 1)
+        else:
+            open_runs[item.topic] = (item.traceparent, len(runs))
+            runs.append((index, 1))
+    marked = list(batch)
+    for first, length in runs:
+        topic, data, _, _, traceparent = batch[first]
+        if traceparent is not None:  # always so: a run starts at an item with a context
+            data = with_trace_run(data, traceparent, length)
+            entry = entry_json(topic, data)
+            marked[first] = BufferedItem(topic, data, len(entry) + 1, entry, traceparent)
+    return marked

@@ -23,7 +23,7 @@ from wstream.chain import still_running
 from wstream.codec import PayloadCodec, codec_for, encode_for_topic, makes_fresh_payloads
 from wstream.errors import BufferFullError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.item_context import stamp
+from wstream.item_context import stamp_time
 from wstream.metrics import client_of, stream_metrics
 from wstream.options import ClientOptions, client_settings, with_client_options
 from wstream.pages import PageReader, PollStats
@@ -311,16 +311,14 @@ class WorkflowStreamClient:
         return converter.payload_converter
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
-        traceparent = current_traceparent()
-        payload = stamp(
-            encode_for_topic(topic, codec, value),
-            traceparent,
-            self._stamp_time,
-            # A caller's own Payload is sent as it is: stamping works on a copy of it.
-            own=makes_fresh_payloads(codec) and not isinstance(value, Payload),
-        )
+        payload = encode_for_topic(topic, codec, value)
+        if self._stamp_time:
+            # A caller's own Payload is sent as it is: the stamp goes on a copy of it.
+            own = makes_fresh_payloads(codec) and not isinstance(value, Payload)
+            payload = stamp_time(payload, own=own)
         data, entry = payload_entry(topic, payload)
-        return self._batcher.check(topic, data, entry, traceparent)
+        # The context is kept beside the item; the batch writes it once per trace run.
+        return self._batcher.check(topic, data, entry, current_traceparent())
 
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool

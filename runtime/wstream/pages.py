@@ -22,7 +22,7 @@ from wstream.chain import still_running
 from wstream.codec import PayloadCodec
 from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
-from wstream.item_context import published_at_of, traceparent_of
+from wstream.item_context import TraceRuns, published_at_of
 from wstream.metrics import StreamMetrics, client_of, stream_metrics
 from wstream.retry import Backoff, is_retryable
 from wstream.tracing import poll_span
@@ -98,6 +98,9 @@ class PageReader:
         self.handle = handle
         self.metrics = metrics or stream_metrics(client_of(handle()))
         self._lag_labels = {"workflow_id": handle().id}
+        self._trace_runs = TraceRuns()
+        #: Where the last decode left :attr:`offset`: trace runs count on only from there.
+        self._decoded_to = from_offset
         self._run_handle = run_handle
         #: The closed run being read, while the offset lies in a sealed segment.
         self._sealed: SealedSegment | None = None
@@ -302,6 +305,8 @@ class PageReader:
         """
         if page.base_offset is not None and self.offset < page.base_offset:
             self._skip_to(page.base_offset)
+        if self.offset != self._decoded_to:
+            self._trace_runs.forget()  # moved (or skipped): the runs' counts no longer hold
         if page.end_offset is not None:
             self.metrics.subscriber_lag.set(max(0, page.end_offset - self.offset), self._lag_labels)
         decoded: list[WorkflowStreamItem[Any]] = []
@@ -320,17 +325,18 @@ class PageReader:
                 value = codec.decode(payload)
             except Exception as error:
                 raise ItemDecodeError(topic, offset, payload, error) from error
-            if len(payload.metadata) > 1:  # more than its encoding: a trace context, a time
-                decoded.append(
-                    WorkflowStreamItem(
-                        topic, value, offset, traceparent_of(payload), published_at_of(payload)
-                    )
-                )
+            traceparent = self._trace_runs.context(topic, payload)
+            if len(payload.metadata) > 1:  # more than its encoding: a time stamp, perhaps
+                published_at = published_at_of(payload)
+                decoded.append(WorkflowStreamItem(topic, value, offset, traceparent, published_at))
+            elif traceparent is not None:
+                decoded.append(WorkflowStreamItem(topic, value, offset, traceparent))
             else:
                 decoded.append(WorkflowStreamItem(topic, value, offset))
             self.offset = offset + 1
         # Past the items the topic filter left out, too.
         self.offset = max(self.offset, page.next_offset)
+        self._decoded_to = self.offset
         if self.counts_delivery and decoded:
             record_delivery(self.metrics, decoded)
         return decoded

@@ -40,7 +40,11 @@ _last: tuple[Any, str | None] = (None, None)
 
 
 def current_traceparent() -> str | None:
-    """The W3C ``traceparent`` of the span current here, or ``None`` when there is none."""
+    """The W3C ``traceparent`` of the sampled span current here, else ``None``.
+
+    Only a sampled span is worth an item's bytes: a link to a span the sampler dropped leads
+    nowhere, so with a ratio sampler only that share of items carries a context.
+    """
     global _last
     if trace is None:
         return None
@@ -48,7 +52,7 @@ def current_traceparent() -> str | None:
     known, text = _last
     if context is known:
         return text
-    if context.is_valid:
+    if context.is_valid and context.trace_flags.sampled:
         text = f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
     else:
         text = None

@@ -5,40 +5,43 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+import pytest
 from temporalio.api.common.v1 import Payload
 
+from wstream.batcher import Batcher, BufferedItem
+from wstream.errors import ItemTooLargeError
 from wstream.item_context import (
+    HEAD_RESERVE,
     PUBLISHED_AT_KEY,
     TRACEPARENT_KEY,
+    TraceRuns,
     published_at_of,
-    stamp,
+    stamp_time,
+    trace_run_of,
     traceparent_of,
+    with_trace_run,
 )
 from wstream.tracing import parse_traceparent
+from wstream.wire import PUBLISH_OVERHEAD, decode_payload, encode_payload, entry_json
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+OTHER = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01"
 
 
-def json_payload() -> Payload:
-    return Payload(metadata={"encoding": b"json/plain"}, data=b'{"n":1}')
+def json_payload(n: int = 1) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=b'{"n":%d}' % n)
 
 
-def test_nothing_to_add_returns_the_payload_itself() -> None:
-    payload = json_payload()
-    assert stamp(payload, None, False, own=False) is payload
-
-
-def test_a_stamp_copies_and_never_changes_the_callers_payload() -> None:
+def test_a_time_stamp_never_changes_a_callers_payload() -> None:
     payload = json_payload()
     before = time.time()
-    stamped = stamp(payload, TRACEPARENT, True, own=False)
+    stamped = stamp_time(payload, own=False)
     assert dict(payload.metadata) == {"encoding": b"json/plain"}
     assert stamped.data == payload.data
-    assert stamped.metadata["encoding"] == b"json/plain"
-    assert traceparent_of(stamped) == TRACEPARENT
     at = published_at_of(stamped)
     assert at is not None and at.tzinfo is timezone.utc
     assert before - 0.002 <= at.timestamp() <= time.time()
+    assert stamp_time(payload, own=True) is payload
 
 
 def test_unreadable_values_read_as_absent() -> None:
@@ -48,6 +51,7 @@ def test_unreadable_values_read_as_absent() -> None:
     assert traceparent_of(payload) is None
     assert published_at_of(payload) is None
     assert published_at_of(json_payload()) is None
+    assert trace_run_of(json_payload()) == 1
 
 
 def test_published_at_is_milliseconds_since_the_epoch() -> None:
@@ -64,3 +68,95 @@ def test_only_a_well_formed_traceparent_becomes_a_span_context() -> None:
     assert context.is_remote
     for bad in ["", "00-xyz-b7ad6b7169203331-01", "00-" + "0" * 32 + "-b7ad6b7169203331-01"]:
         assert parse_traceparent(bad) is None
+
+
+def item(topic: str, n: int, traceparent: str | None) -> BufferedItem:
+    data = encode_payload(json_payload(n))
+    entry = entry_json(topic, data)
+    return BufferedItem(topic, data, len(entry) + 1, entry, traceparent)
+
+
+def batcher(max_batch_bytes: int = 64 * 1024) -> Batcher:
+    return Batcher(
+        max_batch_bytes=max_batch_bytes,
+        max_batch_size=None,
+        max_buffer_items=1000,
+        max_buffer_bytes=1 << 20,
+    )
+
+
+def read_back(batch: list[BufferedItem], runs: TraceRuns) -> list[tuple[str, str | None]]:
+    return [(i.topic, runs.context(i.topic, decode_payload(i.data))) for i in batch]
+
+
+def test_a_batch_writes_each_trace_run_into_its_first_item_only() -> None:
+    published = [
+        item("a", 0, TRACEPARENT),
+        item("b", 1, TRACEPARENT),
+        item("a", 2, TRACEPARENT),
+        item("a", 3, None),
+        item("a", 4, OTHER),
+        item("b", 5, TRACEPARENT),
+        item("a", 6, OTHER),
+    ]
+    buffer = batcher()
+    for each in published:
+        buffer.add(each)
+    batch = buffer.take_batch()
+    # Runs per topic: a[0, 2] a[4, 6] b[1, 5]; the others carry nothing more than before.
+    heads = {0: 2, 1: 2, 4: 2}
+    for index, (sent, original) in enumerate(zip(batch, published, strict=True)):
+        payload = decode_payload(sent.data)
+        if index in heads:
+            assert traceparent_of(payload) == original.traceparent
+            assert trace_run_of(payload) == heads[index]
+            assert sent.size > original.size
+            assert sent.size - original.size <= HEAD_RESERVE
+            assert sent.entry == entry_json(sent.topic, sent.data)
+        else:
+            assert sent == original
+    # A reader from the batch's start gives every item its own context, exactly.
+    assert read_back(batch, TraceRuns()) == [(i.topic, i.traceparent) for i in published]
+
+
+def test_a_reader_starting_inside_a_run_sees_no_context_rather_than_a_wrong_one() -> None:
+    buffer = batcher()
+    for n in range(4):
+        buffer.add(item("a", n, TRACEPARENT))
+    first_batch = buffer.take_batch()
+    for n in range(2):
+        buffer.add(item("a", 10 + n, OTHER))
+    second_batch = buffer.take_batch()
+    runs = TraceRuns()
+    got = read_back(first_batch[2:] + second_batch, runs)
+    assert got == [("a", None), ("a", None), ("a", OTHER), ("a", OTHER)]
+    runs = TraceRuns()
+    read_back(first_batch[:1], runs)
+    runs.forget()  # the reader skipped ahead
+    assert read_back(first_batch[1:2], runs) == [("a", None)]
+
+
+def test_the_byte_budget_keeps_room_for_the_runs_first_items() -> None:
+    one = item("a", 0, TRACEPARENT)
+    budget = PUBLISH_OVERHEAD + 2 * one.size + HEAD_RESERVE
+    buffer = batcher(budget)
+    for n in range(3):
+        buffer.add(item("a", n, TRACEPARENT))
+    batch = buffer.take_batch()
+    assert len(batch) == 2
+    assert PUBLISH_OVERHEAD + sum(i.size for i in batch) <= budget
+    # An item that could not fit once it carried its context is refused at publish.
+    big = "x" * (budget - PUBLISH_OVERHEAD - len(entry_json("a", "")) - HEAD_RESERVE + 1)
+    with pytest.raises(ItemTooLargeError):
+        buffer.check("a", big, None, TRACEPARENT)
+    assert buffer.check("a", big, None, None).size <= budget - PUBLISH_OVERHEAD
+
+
+def test_with_trace_run_writes_the_context_and_length() -> None:
+    data = with_trace_run(encode_payload(json_payload()), TRACEPARENT, 5)
+    payload = decode_payload(data)
+    assert traceparent_of(payload) == TRACEPARENT
+    assert trace_run_of(payload) == 5
+    assert payload.data == json_payload().data
+    single = decode_payload(with_trace_run(encode_payload(json_payload()), TRACEPARENT, 1))
+    assert trace_run_of(single) == 1 and "wstream-trace-run" not in single.metadata

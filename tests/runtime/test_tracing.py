@@ -170,3 +170,29 @@ async def test_official_peers_keep_the_context_and_ignore_it(
     official = await collect(theirs.subscribe("events", result_type=Event), 3)
     assert [item.data for item in official] == [item.data for item in read]
     await handle.signal(OfficialHostWorkflow.finish_now)
+
+
+async def test_an_unsampled_span_gives_items_no_context(
+    client: Client, worker: Worker, task_queue: str, spans: InMemorySpanExporter
+) -> None:
+    # A link to a span the sampler dropped would lead nowhere: such items stay light.
+    unsampled = trace.NonRecordingSpan(
+        trace.SpanContext(
+            trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+            span_id=0xB7AD6B7169203331,
+            is_remote=False,
+            trace_flags=trace.TraceFlags(0),
+        )
+    )
+    handle = await start_host(client, task_queue)
+    stream = WorkflowStreamClient.create(client, handle.id)
+    events = stream.topic("events", type=Event)
+    with trace.use_span(unsampled):
+        async with stream:
+            events.publish(Event(name="unsampled", n=0))
+    with trace.get_tracer("test").start_as_current_span("sampled") as sampled:
+        async with stream:
+            events.publish(Event(name="sampled", n=1))
+    got = await collect(events.subscribe(), 2)
+    assert [item.traceparent for item in got] == [None, traceparent(sampled)]
+    await handle.terminate()
