@@ -18,7 +18,12 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.runtime.stream_workflows import HostInput, HostWorkflow
+from tests.runtime.stream_workflows import (
+    HostInput,
+    HostWorkflow,
+    OfficialHostInput,
+    OfficialHostWorkflow,
+)
 from wstream import WorkflowStreamItem
 from wstream.wire import PUBLISH_SIGNAL
 
@@ -36,6 +41,16 @@ async def start_host(
         HostWorkflow.run,
         args or HostInput(),
         id=f"host-{uuid.uuid4().hex[:10]}",
+        task_queue=task_queue,
+    )
+
+
+async def start_official_host(client: Client, task_queue: str) -> WorkflowHandle[Any, Any]:
+    """Start an OfficialHostWorkflow (the official module's stream) with a fresh id."""
+    return await client.start_workflow(
+        OfficialHostWorkflow.run,
+        OfficialHostInput(),
+        id=f"official-{uuid.uuid4().hex[:8]}",
         task_queue=task_queue,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,11 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient as Official
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from tests.runtime.helpers import collect, start_host
+from tests.runtime.helpers import collect, start_host, start_official_host
 from tests.runtime.stream_workflows import (
     Event,
     HostInput,
     HostWorkflow,
-    OfficialHostInput,
     OfficialHostWorkflow,
 )
 from wstream import WorkflowStreamClient
@@ -29,12 +27,7 @@ from wstream.wire import PUBLISH_SIGNAL
 async def test_our_client_against_official_workflow(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    handle = await client.start_workflow(
-        OfficialHostWorkflow.run,
-        OfficialHostInput(),
-        id=f"official-{uuid.uuid4().hex[:8]}",
-        task_queue=task_queue,
-    )
+    handle = await start_official_host(client, task_queue)
     ours = WorkflowStreamClient.create(client, handle.id, batch_interval=timedelta(milliseconds=20))
     events = ours.topic("events", type=Event)
     async with ours:
@@ -62,12 +55,7 @@ async def test_our_client_against_official_workflow(
 async def test_our_subscriber_long_polls_a_stream_the_official_module_hosts(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    handle = await client.start_workflow(
-        OfficialHostWorkflow.run,
-        OfficialHostInput(),
-        id=f"official-{uuid.uuid4().hex[:8]}",
-        task_queue=task_queue,
-    )
+    handle = await start_official_host(client, task_queue)
     publisher = WorkflowStreamClient.create(client, handle.id)
     events = publisher.topic("events", type=Event)
     for i in range(3):
@@ -152,12 +140,7 @@ async def test_a_resent_batch_is_applied_once_by_either_workflow(
     if host == "wstream":
         handle = await start_host(client, task_queue)
     else:
-        handle = await client.start_workflow(
-            OfficialHostWorkflow.run,
-            OfficialHostInput(),
-            id=f"official-{uuid.uuid4().hex[:8]}",
-            task_queue=task_queue,
-        )
+        handle = await start_official_host(client, task_queue)
     stream = WorkflowStreamClient.create(client, handle.id)
     events = stream.topic("events", type=Event)
     events.publish(Event(name="a", n=1))

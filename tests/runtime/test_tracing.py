@@ -21,13 +21,13 @@ from tests.runtime.helpers import (
     collect,
     collect_all,
     start_host,
+    start_official_host,
     with_interceptor,
 )
 from tests.runtime.stream_workflows import (
     ALL_WORKFLOWS,
     ActivityPublisherWorkflow,
     Event,
-    OfficialHostInput,
     OfficialHostWorkflow,
 )
 from wstream import WorkflowStreamClient
@@ -150,12 +150,7 @@ async def test_the_context_goes_from_an_activity_through_the_workflow_to_the_sub
 async def test_official_peers_keep_the_context_and_ignore_it(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    handle = await client.start_workflow(
-        OfficialHostWorkflow.run,
-        OfficialHostInput(),
-        id=f"official-{uuid.uuid4().hex[:8]}",
-        task_queue=task_queue,
-    )
+    handle = await start_official_host(client, task_queue)
     ours = WorkflowStreamClient.create(client, handle.id, stamp_publish_time=True)
     with trace.get_tracer("test").start_as_current_span("produce") as produce:
         async with ours:
