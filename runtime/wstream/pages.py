@@ -96,8 +96,9 @@ class PageReader:
         the handle's client) records polls, skips, lag and the items decoded.
         """
         self.handle = handle
-        self.metrics = metrics or stream_metrics(client_of(handle()))
-        self._lag_labels = {"workflow_id": handle().id}
+        latest = handle()
+        self.metrics = metrics or stream_metrics(client_of(latest))
+        self._lag_labels = {"workflow_id": latest.id}
         self._trace_runs = TraceRuns()
         #: Where the last decode left :attr:`offset`: trace runs count on only from there.
         self._decoded_to = from_offset
