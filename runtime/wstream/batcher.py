@@ -7,23 +7,23 @@ from typing import NamedTuple
 
 from wstream.errors import BufferFullError, ItemTooLargeError
 from wstream.item_context import HEAD_RESERVE, with_trace_run
-from wstream.wire import PUBLISH_OVERHEAD, entry_json, entry_size
+from wstream.wire import PUBLISH_OVERHEAD, body_entry_size, json_string_size
 
 
 class BufferedItem(NamedTuple):
     """One encoded item waiting to be sent.
 
     A tuple, not a dataclass: one is made per ``publish()`` call, and a frozen dataclass
-    costs several times as much to build.
+    costs several times as much to build. The item is kept as its serialized payload: the
+    base64 and JSON around it are written when its batch is sent
+    (:func:`~wstream.wire.encode_publish_bodies`), not by the ``publish()`` call.
     """
 
     topic: str
-    data: str
+    #: The item's serialized ``Payload`` (its wire form is the base64 of these bytes).
+    body: bytes
     #: Bytes the item adds to a publish batch (:func:`~wstream.wire.entry_size`).
     size: int
-    #: The item's JSON in the batch (:func:`~wstream.wire.entry_json`), written once here so
-    #: that building a batch only joins texts.
-    entry: str
     #: The trace context the item was published under; the batch writes it into the first
     #: item of each trace run (see :mod:`wstream.item_context`).
     traceparent: str | None = None
@@ -46,7 +46,7 @@ class Batcher:
         max_buffer_bytes: int,
     ) -> None:
         """Set the batch and buffer bounds."""
-        if max_batch_bytes < PUBLISH_OVERHEAD + entry_size("", ""):
+        if max_batch_bytes < PUBLISH_OVERHEAD + body_entry_size(2, 0):
             raise ValueError(f"max_batch_bytes={max_batch_bytes} leaves no room for any item")
         if max_batch_size is not None and max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
@@ -55,6 +55,8 @@ class Batcher:
         self.max_buffer_items = max_buffer_items
         self.max_buffer_bytes = max_buffer_bytes
         self._items: deque[BufferedItem] = deque()
+        #: JSON size of each topic's name, measured once per topic.
+        self._topic_sizes: dict[str, int] = {}
         self.buffered_bytes = 0
         #: Items ever accepted by :meth:`add`; flush targets are expressed in this count.
         self.accepted_total = 0
@@ -62,25 +64,29 @@ class Batcher:
     def __len__(self) -> int:
         return len(self._items)
 
-    def check(
-        self, topic: str, data: str, entry: str | None = None, traceparent: str | None = None
-    ) -> BufferedItem:
+    def check(self, topic: str, body: bytes, traceparent: str | None = None) -> BufferedItem:
         """Return the buffered form of an item, refusing one that could never be sent.
 
-        ``entry`` is the item's :func:`~wstream.wire.entry_json`, when the caller has it;
-        ``traceparent`` the trace context its payload carries.
+        Args:
+            topic: The item's topic.
+            body: The item's serialized payload.
+            traceparent: The trace context it was published under.
 
         Raises:
             ItemTooLargeError: the item alone exceeds the batch byte budget.
         """
-        if entry is None:
-            entry = entry_json(topic, data)
-        size = len(entry) + 1  # the comma after it: entry_size(topic, data)
+        size = body_entry_size(self._topic_size(topic), len(body))
         # An item with a trace context may become its run's first item, which carries it.
         room = self.max_batch_bytes - PUBLISH_OVERHEAD - (HEAD_RESERVE if traceparent else 0)
         if size > room:
             raise ItemTooLargeError(topic, size, room)
-        return BufferedItem(topic, data, size, entry, traceparent)
+        return BufferedItem(topic, body, size, traceparent)
+
+    def _topic_size(self, topic: str) -> int:
+        size = self._topic_sizes.get(topic)
+        if size is None:
+            size = self._topic_sizes[topic] = json_string_size(topic)
+        return size
 
     def has_room(self, item: BufferedItem) -> bool:
         """Whether ``item`` fits in the buffer now (an empty buffer always takes one item)."""
@@ -116,6 +122,13 @@ class Batcher:
             return True
         return self.buffered_bytes + PUBLISH_OVERHEAD >= self.max_batch_bytes
 
+    def batches_waiting(self) -> int:
+        """About how many full batches the buffer holds (by items or by bytes, the larger)."""
+        by_bytes = self.buffered_bytes // (self.max_batch_bytes - PUBLISH_OVERHEAD)
+        if self.max_batch_size is None:
+            return by_bytes
+        return max(by_bytes, len(self._items) // self.max_batch_size)
+
     def take_batch(self) -> list[BufferedItem]:
         """Remove and return the next batch (empty when nothing is buffered).
 
@@ -139,29 +152,28 @@ class Batcher:
             heads += head
             contexts[item.topic] = item.traceparent
             self.buffered_bytes -= item.size
-        return _with_trace_runs(batch) if heads else batch
+        return self._with_trace_runs(batch) if heads else batch
 
-
-def _with_trace_runs(batch: list[BufferedItem]) -> list[BufferedItem]:
-    """The batch with each trace run's context written into the run's first item."""
-    # A run: consecutive items of one topic (counted within the topic) sharing a context.
-    runs: list[tuple[int, int]] = []  # (index of the run's first item, its length)
-    open_runs: dict[str, tuple[str | None, int]] = {}  # topic -> (context, index in runs)
-    for index, item in enumerate(batch):
-        current = open_runs.get(item.topic)
-        if item.traceparent is None:
-            open_runs[item.topic] = (None, -1)
-        elif current is not None and current[0] == item.traceparent:
-            first, length = runs[current[1]]
-            runs[current[1]] = (first, length + 1)
-        else:
-            open_runs[item.topic] = (item.traceparent, len(runs))
-            runs.append((index, 1))
-    marked = list(batch)
-    for first, length in runs:
-        topic, data, _, _, traceparent = batch[first]
-        if traceparent is not None:  # always so: a run starts at an item with a context
-            data = with_trace_run(data, traceparent, length)
-            entry = entry_json(topic, data)
-            marked[first] = BufferedItem(topic, data, len(entry) + 1, entry, traceparent)
-    return marked
+    def _with_trace_runs(self, batch: list[BufferedItem]) -> list[BufferedItem]:
+        """The batch with each trace run's context written into the run's first item."""
+        # A run: consecutive items of one topic (counted within the topic) sharing a context.
+        runs: list[tuple[int, int]] = []  # (index of the run's first item, its length)
+        open_runs: dict[str, tuple[str | None, int]] = {}  # topic -> (context, index in runs)
+        for index, item in enumerate(batch):
+            current = open_runs.get(item.topic)
+            if item.traceparent is None:
+                open_runs[item.topic] = (None, -1)
+            elif current is not None and current[0] == item.traceparent:
+                first, length = runs[current[1]]
+                runs[current[1]] = (first, length + 1)
+            else:
+                open_runs[item.topic] = (item.traceparent, len(runs))
+                runs.append((index, 1))
+        marked = list(batch)
+        for first, length in runs:
+            topic, body, _, traceparent = batch[first]
+            if traceparent is not None:  # always so: a run starts at an item with a context
+                body = with_trace_run(body, traceparent, length)
+                size = body_entry_size(self._topic_size(topic), len(body))
+                marked[first] = BufferedItem(topic, body, size, traceparent)
+        return marked

@@ -20,7 +20,13 @@ from typing_extensions import Self, Unpack
 from wstream.batcher import Batcher, BufferedItem
 from wstream.bindings import TopicBindings, value_type
 from wstream.chain import still_running
-from wstream.codec import PayloadCodec, codec_for, encode_for_topic, makes_fresh_payloads
+from wstream.codec import (
+    PayloadCodec,
+    codec_for,
+    encode_body,
+    encode_for_topic,
+    makes_fresh_payloads,
+)
 from wstream.errors import BufferFullError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.item_context import stamp_time
@@ -33,7 +39,7 @@ from wstream.retry import Backoff, is_retryable, unanswered
 from wstream.shared_subscription import SharedSubscription
 from wstream.topic_handle import DEFAULT_POLL_COOLDOWN, TopicHandle
 from wstream.tracing import current_traceparent
-from wstream.wire import OFFSET_QUERY, payload_entry
+from wstream.wire import OFFSET_QUERY
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -44,6 +50,9 @@ _OFFSET_QUERY_TIMEOUT = timedelta(seconds=30)
 #: While a full batch waits, publish_wait lets the flusher run once per this many items
 #: (a few milliseconds of encoding; a pause per item would cost more than the encoding).
 _YIELD_EVERY_ITEMS = 256
+#: How long such a turn lasts while two batches or more wait: a real pause, not one turn of
+#: the loop (see ``_publish_wait``).
+_SENDER_PAUSE_SECONDS = 0.001
 
 
 class WorkflowStreamClient:
@@ -242,6 +251,11 @@ class WorkflowStreamClient:
             self._background_error = None  # the same news, already told by this error
             raise self._publisher.gone_error(doing)
 
+    def _raise_if_gone_publishing(self, topic: str) -> None:
+        # The words are written only when needed: publish() runs per item.
+        if self._publisher.gone is not None:
+            self._raise_if_gone(f"publish to topic {topic!r}")
+
     def _raise_background_error(self) -> None:
         error, self._background_error = self._background_error, None
         if error is not None:
@@ -311,19 +325,20 @@ class WorkflowStreamClient:
         return converter.payload_converter
 
     def _encode(self, topic: str, codec: PayloadCodec[Any], value: Any) -> BufferedItem:
-        payload = encode_for_topic(topic, codec, value)
         if self._stamp_time:
             # A caller's own Payload is sent as it is: the stamp goes on a copy of it.
             own = makes_fresh_payloads(codec) and not isinstance(value, Payload)
-            payload = stamp_time(payload, own=own)
-        data, entry = payload_entry(topic, payload)
+            body = stamp_time(encode_for_topic(topic, codec, value), own=own).SerializeToString()
+        else:
+            # Serialized now, so a value changed after publish() is sent as it was.
+            body = encode_body(topic, codec, value)
         # The context is kept beside the item; the batch writes it once per trace run.
-        return self._batcher.check(topic, data, entry, current_traceparent())
+        return self._batcher.check(topic, body, current_traceparent())
 
     def _publish(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
     ) -> None:
-        self._raise_if_gone(f"publish to topic {topic!r}")
+        self._raise_if_gone_publishing(topic)
         try:
             self._batcher.add(self._encode(topic, codec, value))
         except BufferFullError:
@@ -335,7 +350,7 @@ class WorkflowStreamClient:
     async def _publish_wait(
         self, topic: str, codec: PayloadCodec[Any], value: Any, *, force_flush: bool
     ) -> None:
-        self._raise_if_gone(f"publish to topic {topic!r}")
+        self._raise_if_gone_publishing(topic)
         item = self._encode(topic, codec, value)
         while not self._batcher.has_room(item):
             if self._flusher is None:
@@ -345,7 +360,7 @@ class WorkflowStreamClient:
             self._publisher.room.clear()
             self._wake.set()
             await self._publisher.room.wait()
-            self._raise_if_gone(f"publish to topic {topic!r}")
+            self._raise_if_gone_publishing(topic)
         self._batcher.add(item)
         if force_flush or self._batcher.batch_ready():
             self._wake.set()
@@ -355,7 +370,13 @@ class WorkflowStreamClient:
                 # flusher runs only when someone does: let it send (and finish sending)
                 # while the next batch is encoded, not once the whole buffer has filled.
                 self._unyielded = 0
-                await asyncio.sleep(0)
+                # The answers to the flusher's calls are handed over by the SDK's own
+                # threads, which need the GIL this loop holds: with only turns of the event
+                # loop, a query took the whole of a 0.3 s loop to come back. Once the sender
+                # falls behind, a pause of a millisecond lets them through (and costs the
+                # loop nothing it could use: the buffer is ahead of the network anyway).
+                behind = self._batcher.batches_waiting() >= 2
+                await asyncio.sleep(_SENDER_PAUSE_SECONDS if behind else 0)
 
     @overload
     def topic(self, name: str, *, type: None = None) -> TopicHandle[Any]: ...

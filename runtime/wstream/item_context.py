@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 
 from temporalio.api.common.v1 import Payload
 
-from wstream.wire import decode_payload, encode_payload
-
 #: W3C Trace Context ``traceparent`` of the sampled span that was current at ``publish()``.
 TRACEPARENT_KEY = "traceparent"
 #: Items of the same topic in the same batch, this one first, that share its trace context
@@ -56,13 +54,13 @@ def stamp_time(payload: Payload, *, own: bool) -> Payload:
     return stamped
 
 
-def with_trace_run(data: str, traceparent: str, length: int) -> str:
-    """Return an item's wire form with a trace run's context added (the run's first item)."""
-    payload = decode_payload(data)
+def with_trace_run(body: bytes, traceparent: str, length: int) -> bytes:
+    """Return an item's serialized payload with a trace run's context added (its first item)."""
+    payload = Payload.FromString(body)
     payload.metadata[TRACEPARENT_KEY] = traceparent.encode("ascii")
     if length > 1:
         payload.metadata[TRACE_RUN_KEY] = str(length).encode("ascii")
-    return encode_payload(payload)
+    return payload.SerializeToString()
 
 
 def traceparent_of(payload: Payload) -> str | None:

@@ -30,7 +30,7 @@ from wstream.tracing import flush_span
 from wstream.wire import (
     OFFSET_QUERY,
     PUBLISH_SIGNAL,
-    encode_publish_entries,
+    encode_publish_bodies,
 )
 
 logger = logging.getLogger(__name__)
@@ -115,8 +115,9 @@ class Publisher:
         self._gauge_labels = {"workflow_id": handle.id}
 
     def _envelope(self, sequence: int, items: list[BufferedItem]) -> Payload:
-        # Each item's JSON was written when it was published: a batch is a join.
-        return encode_publish_entries([item.entry for item in items], self.publisher_id, sequence)
+        return encode_publish_bodies(
+            [(item.topic, item.body) for item in items], self.publisher_id, sequence
+        )
 
     @property
     def unsettled(self) -> int:
@@ -141,13 +142,17 @@ class Publisher:
 
     def _next_pending(self) -> PendingBatch | None:
         if self.pending is None:
-            items = self.batcher.take_batch()
-            if not items:
-                return None
-            self.room.set()
-            self.sequence += 1
-            self.pending = PendingBatch(self.sequence, items, self._envelope(self.sequence, items))
+            self.pending = self._take_batch()
         return self.pending
+
+    def _take_batch(self) -> PendingBatch | None:
+        """Take the next batch from the buffer, with the next sequence, encoded for sending."""
+        items = self.batcher.take_batch()
+        if not items:
+            return None
+        self.room.set()
+        self.sequence += 1
+        return PendingBatch(self.sequence, items, self._envelope(self.sequence, items))
 
     async def send_until(self, target: int) -> None:
         """Send batches until every item up to ``target`` (in accepted count) is settled.

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from wstream.item import WorkflowStreamItem
 
 try:
+    from opentelemetry import context as otel_context
     from opentelemetry import trace
 except ImportError:  # the otel extra is not installed
     trace = None  # type: ignore[assignment]
+    otel_context = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Link, Span
@@ -34,8 +36,9 @@ def available() -> bool:
     return trace is not None
 
 
-#: The last span context :func:`current_traceparent` formatted, and its text: items published
-#: in a loop share one span, so the text is written once per span, not once per item.
+#: The last OpenTelemetry context :func:`current_traceparent` looked into, and its answer:
+#: items published in a loop share one context (a new one is made only when a span starts
+#: or ends), so the span is looked up and its text written once per context, not per item.
 _last: tuple[Any, str | None] = (None, None)
 
 
@@ -48,15 +51,16 @@ def current_traceparent() -> str | None:
     global _last
     if trace is None:
         return None
-    context = trace.get_current_span().get_span_context()
+    current = otel_context.get_current()
     known, text = _last
-    if context is known:
+    if current is known:
         return text
+    context = trace.get_current_span(current).get_span_context()
     if context.is_valid and context.trace_flags.sampled:
         text = f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
     else:
         text = None
-    _last = (context, text)
+    _last = (current, text)
     return text
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, Field, RootModel, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
-from wstream.codec import ConverterCodec, ModelCodec, RootModelCodec, codec_for, encode_for_topic
+from wstream.codec import (
+    ConverterCodec,
+    ModelCodec,
+    PayloadCodec,
+    RootModelCodec,
+    codec_for,
+    encode_body,
+    encode_for_topic,
+)
 
 
 class Percent(RootModel[Annotated[int, Field(ge=0, le=100)]]):
@@ -42,6 +50,26 @@ def test_model_codec_validates_dicts_and_rejects_other_encodings() -> None:
 def test_prebuilt_payload_passes_unchanged() -> None:
     payload = Payload(metadata={"encoding": b"binary/plain"}, data=b"\x01")
     assert encode_for_topic("t", ModelCodec(Order), payload) is payload
+
+
+def test_a_body_is_the_serialized_payload_of_every_codec() -> None:
+    """publish() keeps the serialized payload; its shortcut for JSON writes the same bytes."""
+    converter = DataConverter.default.payload_converter
+    prebuilt = Payload(metadata={"encoding": b"binary/plain"}, data=b"\x01")
+    cases: list[tuple[PayloadCodec[Any], Any]] = [
+        (ModelCodec(Order), Order(order_id="a", total=3)),
+        (ModelCodec(Order), {"order_id": "é", "total": 3}),
+        (RootModelCodec(Percent), 42),
+        (ConverterCodec(converter, int), 7),
+        (ModelCodec(Order), prebuilt),
+    ]
+    for codec, value in cases:
+        body = encode_body("t", codec, value)
+        assert body == encode_for_topic("t", codec, value).SerializeToString()
+    with pytest.raises(ValidationError, match=r"Order \(publishing to topic 'orders'\)"):
+        encode_body("orders", cases[1][0], {"order_id": "a", "total": -1})
+    with pytest.raises(ValidationError, match=r"publishing to topic 'progress'"):
+        encode_body("progress", RootModelCodec(Percent), 150)
 
 
 def test_codec_choice_by_type() -> None:

@@ -22,7 +22,7 @@ from wstream.item_context import (
     with_trace_run,
 )
 from wstream.tracing import parse_traceparent
-from wstream.wire import PUBLISH_OVERHEAD, decode_payload, encode_payload, entry_json
+from wstream.wire import PUBLISH_OVERHEAD, encode_payload, entry_size
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 OTHER = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01"
@@ -71,9 +71,9 @@ def test_only_a_well_formed_traceparent_becomes_a_span_context() -> None:
 
 
 def item(topic: str, n: int, traceparent: str | None) -> BufferedItem:
-    data = encode_payload(json_payload(n))
-    entry = entry_json(topic, data)
-    return BufferedItem(topic, data, len(entry) + 1, entry, traceparent)
+    payload = json_payload(n)
+    size = entry_size(topic, encode_payload(payload))
+    return BufferedItem(topic, payload.SerializeToString(), size, traceparent)
 
 
 def batcher(max_batch_bytes: int = 64 * 1024) -> Batcher:
@@ -86,7 +86,7 @@ def batcher(max_batch_bytes: int = 64 * 1024) -> Batcher:
 
 
 def read_back(batch: list[BufferedItem], runs: TraceRuns) -> list[tuple[str, str | None]]:
-    return [(i.topic, runs.context(i.topic, decode_payload(i.data))) for i in batch]
+    return [(i.topic, runs.context(i.topic, Payload.FromString(i.body))) for i in batch]
 
 
 def test_a_batch_writes_each_trace_run_into_its_first_item_only() -> None:
@@ -106,13 +106,13 @@ def test_a_batch_writes_each_trace_run_into_its_first_item_only() -> None:
     # Runs per topic: a[0, 2] a[4, 6] b[1, 5]; the others carry nothing more than before.
     heads = {0: 2, 1: 2, 4: 2}
     for index, (sent, original) in enumerate(zip(batch, published, strict=True)):
-        payload = decode_payload(sent.data)
+        payload = Payload.FromString(sent.body)
         if index in heads:
             assert traceparent_of(payload) == original.traceparent
             assert trace_run_of(payload) == heads[index]
             assert sent.size > original.size
             assert sent.size - original.size <= HEAD_RESERVE
-            assert sent.entry == entry_json(sent.topic, sent.data)
+            assert sent.size == entry_size(sent.topic, encode_payload(payload))
         else:
             assert sent == original
     # A reader from the batch's start gives every item its own context, exactly.
@@ -146,17 +146,18 @@ def test_the_byte_budget_keeps_room_for_the_runs_first_items() -> None:
     assert len(batch) == 2
     assert PUBLISH_OVERHEAD + sum(i.size for i in batch) <= budget
     # An item that could not fit once it carried its context is refused at publish.
-    big = "x" * (budget - PUBLISH_OVERHEAD - len(entry_json("a", "")) - HEAD_RESERVE + 1)
+    room = budget - PUBLISH_OVERHEAD - HEAD_RESERVE
+    # The smallest body (a whole number of base64 quanta) whose entry is over that room.
+    big = b"x" * 3 * next(k for k in range(1 << 20) if entry_size("a", "x" * 4 * k) > room)
     with pytest.raises(ItemTooLargeError):
-        buffer.check("a", big, None, TRACEPARENT)
-    assert buffer.check("a", big, None, None).size <= budget - PUBLISH_OVERHEAD
+        buffer.check("a", big, TRACEPARENT)
+    assert buffer.check("a", big, None).size <= budget - PUBLISH_OVERHEAD
 
 
 def test_with_trace_run_writes_the_context_and_length() -> None:
-    data = with_trace_run(encode_payload(json_payload()), TRACEPARENT, 5)
-    payload = decode_payload(data)
+    payload = Payload.FromString(with_trace_run(json_payload().SerializeToString(), TRACEPARENT, 5))
     assert traceparent_of(payload) == TRACEPARENT
     assert trace_run_of(payload) == 5
     assert payload.data == json_payload().data
-    single = decode_payload(with_trace_run(encode_payload(json_payload()), TRACEPARENT, 1))
+    single = Payload.FromString(with_trace_run(json_payload().SerializeToString(), TRACEPARENT, 1))
     assert trace_run_of(single) == 1 and "wstream-trace-run" not in single.metadata

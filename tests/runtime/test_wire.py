@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -21,28 +22,30 @@ from wstream.wire import (
     SealedSegment,
     WireItem,
     WorkflowStreamState,
+    body_entry_size,
     decode_payload,
     encode_payload,
     encode_poll,
     encode_poll_result,
     encode_publish,
-    encode_publish_entries,
-    entry_json,
+    encode_publish_bodies,
     entry_size,
     item_size,
+    json_plain_body,
+    json_string_size,
     packed_page,
     page,
     parse_poll,
     parse_poll_result,
     parse_publish,
     parse_publish_columns,
-    payload_entry,
     unplaced_item_size,
 )
 
 #: Topics whose JSON form is longer than the topic plus its quotes.
 HOSTILE_TOPICS = ['"\\"\\', 'quo"te\u00e9', "tab\tnew\nline\x00", "\U0001f600 ünï", ""]
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh0123456789+/="
+JSON_PLAIN = {"encoding": b"json/plain"}
 CONVERTER = DataConverter.default.payload_converter
 
 topics = st.one_of(st.sampled_from(HOSTILE_TOPICS), st.text(max_size=10))
@@ -72,21 +75,23 @@ def test_publish_batches_round_trip(
 
 
 @given(
-    entries=st.lists(st.tuples(topics, wire_data), max_size=8),
+    bodies=st.lists(st.tuples(topics, st.binary(max_size=40)), max_size=8),
     publisher=st.text("0123456789abcdef", min_size=16, max_size=16),
     sequence=st.integers(1, 2**63 - 1),
 )
-def test_a_batch_joined_from_its_entries_is_the_batch_encoded_whole(
-    entries: list[tuple[str, str]], publisher: str, sequence: int
+def test_a_batch_written_from_serialized_payloads_is_the_batch_encoded_whole(
+    bodies: list[tuple[str, bytes]], publisher: str, sequence: int
 ) -> None:
+    entries = [(topic, base64.b64encode(body).decode()) for topic, body in bodies]
     whole = encode_publish(
         PublishInput([PublishEntry(t, d) for t, d in entries], publisher, sequence)
     )
-    joined = encode_publish_entries([entry_json(t, d) for t, d in entries], publisher, sequence)
-    assert joined == whole
-    for topic, data in entries:
-        assert len(entry_json(topic, data)) + 1 == entry_size(topic, data)
-    columns = parse_publish_columns(joined.data)
+    written = encode_publish_bodies(bodies, publisher, sequence)
+    assert written == whole
+    for topic, body in bodies:
+        sized = body_entry_size(json_string_size(topic), len(body))
+        assert sized == entry_size(topic, base64.b64encode(body).decode())
+    columns = parse_publish_columns(written.data)
     assert list(zip(columns.topics, columns.data, strict=True)) == entries
     assert (columns.publisher_id, columns.sequence) == (publisher, sequence)
 
@@ -364,15 +369,7 @@ def test_compressed_answers_round_trip_and_bad_packing_is_named() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    topic=st.sampled_from(HOSTILE_TOPICS) | st.text(max_size=20),
-    data=st.binary(max_size=300),
-)
-def test_payload_entry_writes_what_entry_json_writes(topic: str, data: bytes) -> None:
-    """The publish path's shortcut (no escaping check on base64) gives the same bytes."""
-    payload = Payload(metadata={"encoding": b"binary/plain"}, data=data)
-    wire, entry = payload_entry(topic, payload)
-    assert wire == encode_payload(payload)
-    assert entry == entry_json(topic, wire)
-    assert len(entry) + 1 == entry_size(topic, wire)
-    assert json.loads(entry) == {"topic": topic, "data": wire}
+@given(data=st.binary(max_size=300) | st.binary(min_size=16_370, max_size=16_400))
+def test_a_json_body_is_the_serialized_json_payload(data: bytes) -> None:
+    """The publish path writes json/plain payloads' bytes with no message: the same bytes."""
+    assert json_plain_body(data) == Payload(metadata=JSON_PLAIN, data=data).SerializeToString()
