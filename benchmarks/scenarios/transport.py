@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import time
 from typing import Any
 
@@ -11,7 +12,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle
 from temporalio.common import RawValue
 
-from benchmarks.data import record
+from benchmarks.data import Record, record
 from benchmarks.scenarios.common import failure, percentile
 from benchmarks.server import Bench, finish
 from wstream import limits
@@ -29,17 +30,22 @@ from wstream.wire import (
 _TOPIC = "events"
 
 
-def _record_wire() -> str:
-    """One record as it travels (base64 of its payload), as wstream encodes it."""
-    return encode_payload(ModelCodec(type(record(0))).encode(record(0, 1.7e9)))
+def _record_wires(n: int) -> list[str]:
+    """The wire forms (base64 of the payload) of the ``n`` records a burst publishes.
+
+    Stamped now, as a burst's are: the ceilings count items of the very sizes wstream
+    sends (a fixed short time stamp would make each item ~6% lighter, the ceiling higher).
+    """
+    codec = ModelCodec(Record)
+    return [encode_payload(codec.encode(record(i))) for i in range(n)]
 
 
 async def signal_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
     """Items/s worth of bytes in pre-encoded 192 KiB signals sent back to back."""
-    per_item = entry_size(_TOPIC, _record_wire())
-    per_signal = (limits.DEFAULT_MAX_BATCH_BYTES - PUBLISH_OVERHEAD) // per_item
+    per_item = statistics.fmean(entry_size(_TOPIC, wire) for wire in _record_wires(n))
+    per_signal = int((limits.DEFAULT_MAX_BATCH_BYTES - PUBLISH_OVERHEAD) // per_item)
     blob = RawValue(
-        Payload(metadata={"encoding": b"json/plain"}, data=b"x" * (per_signal * per_item))
+        Payload(metadata={"encoding": b"json/plain"}, data=b"x" * round(per_signal * per_item))
     )
     signals = math.ceil(n / per_signal)
     total = signals * len(blob.payload.data)
@@ -53,11 +59,17 @@ async def signal_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
 
 async def query_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
     """Items/s worth of bytes in pre-built poll answers (as large as wstream's) by query."""
-    data = _record_wire()
-    per_page = (limits.MAX_POLL_RESPONSE_BYTES - 100) // item_size(_TOPIC, data, 10**7)
-    page = encode_poll_result(
-        PollResult([WireItem(_TOPIC, data, 10**7 + i) for i in range(per_page)], 0, True, 0)
-    )
+    wires = _record_wires(n)
+    budget = limits.MAX_POLL_RESPONSE_BYTES - 100
+    items: list[WireItem] = []
+    # Offsets from the middle of the stream: their digits are those of an average page.
+    for offset, wire in enumerate(wires[n // 2 :] + wires[: n // 2], n // 2):
+        budget -= item_size(_TOPIC, wire, offset)
+        if budget < 0:
+            break
+        items.append(WireItem(_TOPIC, wire, offset))
+    per_page = len(items)
+    page = encode_poll_result(PollResult(items, items[-1].offset + 1, True, 0))
     await handle.signal("set_page", RawValue(page))
     pages = math.ceil(n / per_page)
     started = time.monotonic()
