@@ -55,6 +55,8 @@ class Batcher:
         self.max_buffer_items = max_buffer_items
         self.max_buffer_bytes = max_buffer_bytes
         self._items: deque[BufferedItem] = deque()
+        #: Buffered items published under a trace context (none: batches are cut plainly).
+        self._traced = 0
         #: JSON size of each topic's name, measured once per topic.
         self._topic_sizes: dict[str, int] = {}
         self.buffered_bytes = 0
@@ -113,6 +115,8 @@ class Batcher:
                 self.max_buffer_bytes,
             )
         self._items.append(item)
+        if item.traceparent is not None:
+            self._traced += 1
         self.buffered_bytes += item.size
         self.accepted_total += 1
 
@@ -135,6 +139,8 @@ class Batcher:
         Items published under a trace context come out with it written into the first item
         of each trace run; the byte budget keeps room for that.
         """
+        if not self._traced:
+            return self._take_plain()
         batch: list[BufferedItem] = []
         size = PUBLISH_OVERHEAD
         limit = self.max_batch_size
@@ -152,7 +158,22 @@ class Batcher:
             heads += head
             contexts[item.topic] = item.traceparent
             self.buffered_bytes -= item.size
+            self._traced -= item.traceparent is not None
         return self._with_trace_runs(batch) if heads else batch
+
+    def _take_plain(self) -> list[BufferedItem]:
+        """:meth:`take_batch` when no buffered item carries a trace context: sizes only."""
+        items = self._items
+        room = self.max_batch_bytes - PUBLISH_OVERHEAD
+        most = len(items) if self.max_batch_size is None else self.max_batch_size
+        count = taken = 0
+        for item in items:
+            if count and (taken + item.size > room or count == most):
+                break
+            taken += item.size
+            count += 1
+        self.buffered_bytes -= taken
+        return [items.popleft() for _ in range(count)]
 
     def _with_trace_runs(self, batch: list[BufferedItem]) -> list[BufferedItem]:
         """The batch with each trace run's context written into the run's first item."""
