@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import statistics
 import time
 from typing import Any
 
@@ -20,9 +19,12 @@ from wstream.codec import ModelCodec
 from wstream.wire import (
     PUBLISH_OVERHEAD,
     PollResult,
+    PublishEntry,
+    PublishInput,
     WireItem,
     encode_payload,
     encode_poll_result,
+    encode_publish,
     entry_size,
     item_size,
 )
@@ -41,20 +43,32 @@ def _record_wires(n: int) -> list[str]:
 
 
 async def signal_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
-    """Items/s worth of bytes in pre-encoded 192 KiB signals sent back to back."""
-    per_item = statistics.fmean(entry_size(_TOPIC, wire) for wire in _record_wires(n))
-    per_signal = int((limits.DEFAULT_MAX_BATCH_BYTES - PUBLISH_OVERHEAD) // per_item)
-    blob = RawValue(
-        Payload(metadata={"encoding": b"json/plain"}, data=b"x" * round(per_signal * per_item))
-    )
-    signals = math.ceil(n / per_signal)
-    total = signals * len(blob.payload.data)
+    """Items/s in pre-encoded publish batches of up to 192 KiB sent back to back as signals.
+
+    The batches are the burst's own items, encoded before the clock starts: the same bytes,
+    so the same work for the client's gRPC compression (gzip by default) and the server. A
+    filler of one repeated byte would compress a thousandfold and set the ceiling too high.
+    """
+    wires = _record_wires(n)
+    budget = limits.DEFAULT_MAX_BATCH_BYTES - PUBLISH_OVERHEAD
+    blobs: list[RawValue] = []
+    batch: list[PublishEntry] = []
+    size = 0
+    for wire in wires:
+        cost = entry_size(_TOPIC, wire)
+        if batch and size + cost > budget:
+            blobs.append(RawValue(encode_publish(PublishInput(batch, "0" * 16, len(blobs) + 1))))
+            batch, size = [], 0
+        batch.append(PublishEntry(_TOPIC, wire))
+        size += cost
+    blobs.append(RawValue(encode_publish(PublishInput(batch, "0" * 16, len(blobs) + 1))))
+    total = sum(len(blob.payload.data) for blob in blobs)
     started = time.monotonic()
-    for _ in range(signals):
+    for blob in blobs:
         await handle.signal("raw_bytes", blob)
     while await handle.query("received_bytes", result_type=int) < total:
         await asyncio.sleep(0.005)
-    return signals * per_signal / (time.monotonic() - started)
+    return n / (time.monotonic() - started)
 
 
 async def query_ceiling(handle: WorkflowHandle[Any, Any], n: int) -> float:
