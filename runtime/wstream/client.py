@@ -454,7 +454,10 @@ class WorkflowStreamClient:
             result_type: Decode every item to this type; ``RawValue`` yields raw payloads.
                 When ``None``, each item decodes to the type bound to its topic with
                 :meth:`topic`, or to ``Any`` with the payload converter.
-            poll_cooldown: Pause between polls while items flow.
+            poll_cooldown: Pause between polls while items flow (20 ms by default, where
+                the official module's is 100 ms: wstream's polls are queries, which write
+                nothing to history). Empty answers stretch the pause toward 100 ms, and a
+                quiet stream toward 0.5 s; a cooldown above those is kept.
 
         Raises:
             ItemDecodeError: an item does not decode (names its topic and offset).

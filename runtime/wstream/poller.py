@@ -21,6 +21,7 @@ from wstream.errors import POLLERS_BUSY, STREAM_DRAINING, TRUNCATED_OFFSET, stre
 from wstream.item import WorkflowStreamItem
 from wstream.pages import PageReader, raise_if_cancelled, read_answer
 from wstream.retry import is_retryable
+from wstream.tail_pace import TailPace
 from wstream.tracing import poll_span
 from wstream.wire import POLL_HANDLER, PollInput, PollResult, encode_poll
 
@@ -35,15 +36,13 @@ _TERMINAL = frozenset(
         WorkflowExecutionStatus.TIMED_OUT,
     }
 )
-#: Longest pause between tail queries while the stream is quiet.
-_MAX_IDLE_INTERVAL_SECONDS = 0.5
-#: Quiet time after which the pause between tail queries starts to grow.
-_QUIET_BEFORE_BACKOFF_SECONDS = 1.0
 #: Quiet time after which the poller parks on a long-poll update instead of querying.
 _IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
 #: After the workflow turned a long-poll away as busy, query for this long before asking again.
 _BUSY_BACKOFF_SECONDS = 10.0
 _STATUS_CHECK_SECONDS = 1.0
+#: After a long-poll ended without an answer (timed out, refused), query this long first.
+_LONG_POLL_RETRY_SECONDS = 1.0
 
 
 class Poller:
@@ -64,7 +63,7 @@ class Poller:
         """Yield items in offset order until the workflow has ended and all are read."""
         try:
             quiet_since: float | None = None
-            interval = self._pages.cooldown
+            pace = TailPace(self._pages.cooldown)
             last_status_check = 0.0
             while True:
                 # Polls start on a fixed cadence: the query's own round trip and the consumer's
@@ -80,7 +79,7 @@ class Poller:
                     continue
                 if page.items:
                     quiet_since = None
-                    interval = self._pages.cooldown
+                    pace.items_arrived()
                     await asyncio.sleep(
                         max(congestion, started + self._pages.cooldown - time.monotonic())
                     )
@@ -102,12 +101,10 @@ class Poller:
                         for item in self._pages.decode(landed):
                             yield item
                         quiet_since = None
-                        interval = self._pages.cooldown
+                        pace.items_arrived()
                     continue
-                await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
-                if now - quiet_since >= _QUIET_BEFORE_BACKOFF_SECONDS:
-                    # One empty answer between two items is normal; back off only once quiet.
-                    interval = min(interval * 1.5, _MAX_IDLE_INTERVAL_SECONDS)
+                pace.answer_empty(now - quiet_since)
+                await asyncio.sleep(max(0.0, started + pace.interval - time.monotonic()))
         finally:
             # A read-ahead query may be in flight; nobody will take it now.
             self._pages.close()
@@ -163,13 +160,13 @@ class Poller:
         except WorkflowUpdateRPCTimeoutOrCancelledError as error:
             raise_if_cancelled(error)
             logger.debug("long-poll update ended: %s", error)
-            self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
+            self._long_poll_allowed_at = time.monotonic() + _LONG_POLL_RETRY_SECONDS
             return None
         except RPCError as error:
             # Too many updates in flight, the run closed under us, or a network blip: the
             # query loop decides what happened.
             logger.debug("long-poll update ended: %s", error)
-            self._long_poll_allowed_at = time.monotonic() + self._pages.cooldown * 10
+            self._long_poll_allowed_at = time.monotonic() + _LONG_POLL_RETRY_SECONDS
             return None
         page = read_answer(raw, self._pages.handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.

@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DEFAULT_POLL_COOLDOWN = timedelta(milliseconds=100)
+#: Pause between poll queries while items flow. The official module waits 100 ms between
+#: polls because each of its polls is an update written to history; wstream's tail polls
+#: are queries, which write nothing, so it can ask sooner (and slows down by itself when
+#: answers come back empty, see ``wstream.tail_pace``).
+DEFAULT_POLL_COOLDOWN = timedelta(milliseconds=20)
 
 
 class _BoundTopic(Generic[T]):
