@@ -34,6 +34,19 @@ MAX_STATE_BYTES: Final = PAYLOAD_REJECT_BYTES - 64 * 1024
 #: Temporal's own suggestion at 4 MB of history and batches of at most 192 KiB, no run's
 #: history passes about 8 MB, far below the 50 MB at which Temporal terminates a run.
 DEFAULT_MAX_RUN_LOG_BYTES: Final = 4 * 1024 * 1024
+#: Temporal's default ``history.continueAsNewMinInterval``: the server starts the first task of
+#: a run no sooner than this after the previous run's first task, so everything published
+#: meanwhile would pile into that one task. The stream suggests continuing as new for size
+#: only once a run is this old, answering publishes in small tasks until then.
+DEFAULT_MIN_RUN_SECONDS: Final = 1.0
+#: Longest a run that has told wstream publishers it is closing waits for one to answer that
+#: it holds (a publisher at full speed looks every 1 MB it sends, ~80 ms here); Temporal
+#: fires shorter timers after about a second anyway.
+DEFAULT_CLOSING_WAIT_SECONDS: Final = 2.0
+#: A run that received less than this per second of its life continues as new at once:
+#: wstream publishers look at the run once per MiB they send, so they would answer late,
+#: and a closing task rarely meets a signal of so slow a stream.
+HAND_OVER_MIN_BYTES_PER_SECOND: Final = 1024 * 1024
 #: Newest log bytes the next run carries in its continue-as-new state (the rest stays sealed).
 DEFAULT_CARRY_TAIL_BYTES: Final = 256 * 1024
 #: Sealed segments the state lists; older ones are found through the oldest listed run.

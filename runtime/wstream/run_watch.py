@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -14,6 +15,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from wstream.wire import CLOSING_MEMO, HOLDING_SIGNAL
+
 logger = logging.getLogger(__name__)
 
 #: Publish bytes between two looks at the run (one describe call each).
@@ -23,7 +26,7 @@ CHECK_EVERY_BYTES = 1024 * 1024
 LARGE_RUN_BYTES = 4 * 1000 * 1000
 #: History size from which a publisher holds back in any case: Temporal warns at 10 MB of
 #: history and terminates a run at 50 MB.
-HOLD_AT_BYTES = 16 * 1000 * 1000
+HOLD_AT_BYTES = 20 * 1000 * 1000
 #: Longest hold; then publishing goes on whatever the run does.
 MAX_HOLD_SECONDS = 10.0
 _POLL_SECONDS = 0.05
@@ -38,8 +41,22 @@ def _starving(description: WorkflowExecutionDescription) -> bool:
     return size >= HOLD_AT_BYTES or (attempt >= 2 and size >= LARGE_RUN_BYTES)
 
 
+async def _closing(description: WorkflowExecutionDescription) -> bool:
+    """Whether a wstream workflow has announced that this run is about to continue as new."""
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        return False
+    if CLOSING_MEMO not in description.raw_description.workflow_execution_info.memo.fields:
+        return False
+    try:
+        closing = await description.memo_value(CLOSING_MEMO, None, type_hint=str)
+    except Exception:  # a memo this client cannot decode is not ours to read
+        return False
+    # The next run inherits the memo; only the run it names is closing.
+    return closing == description.run_id
+
+
 class RunWatch:
-    """Pauses publishing while the current run retries the task that continues it as new.
+    """Pauses publishing while the current run continues as new.
 
     A run continues as new only through a workflow task that completes with no signal
     received meanwhile; otherwise the server fails the task and the worker replays the
@@ -48,7 +65,10 @@ class RunWatch:
     (seen at ~13 MB/s of publishing). So every :data:`CHECK_EVERY_BYTES` sent, the
     publisher looks at the run; while its task keeps failing and the run is large, it waits
     for the next run (at most :data:`MAX_HOLD_SECONDS`), which gives the task its quiet
-    moment. Nothing is dropped: held batches are sent after the wait.
+    moment. A wstream workflow also says so before it tries (its memo names the closing
+    run): the publisher then answers that it holds (a signal after its last batch to that
+    run) and holds, and the run continues as new on the answer, so the first try meets no
+    signal of this publisher. Nothing is dropped: held batches are sent after the wait.
     """
 
     def __init__(self, handle: WorkflowHandle[Any, Any]) -> None:
@@ -66,9 +86,12 @@ class RunWatch:
             return
         self._sent = 0
         description = await self._describe()
-        if description is None or not _starving(description):
+        if description is None:
             return
         run_id = description.run_id
+        answered = await self._answer_if_closing(description)
+        if not answered and not _starving(description):
+            return
         started = time.monotonic()
         self.holds += 1
         logger.debug(
@@ -85,7 +108,20 @@ class RunWatch:
                 or description.status != WorkflowExecutionStatus.RUNNING
             ):
                 break
+            if not answered:
+                # Held for a large run, which may now announce that it is closing.
+                answered = await self._answer_if_closing(description)
         self.held_seconds += time.monotonic() - started
+
+    async def _answer_if_closing(self, description: WorkflowExecutionDescription) -> bool:
+        """Answer a run that announced its close (this publisher holds from now on)."""
+        if not await _closing(description):
+            return False
+        # Everything this publisher sent to the run is in: the answer lets it close. The run
+        # may have closed meanwhile, or the server be away; the hold ends either way.
+        with contextlib.suppress(RPCError):
+            await self._handle.signal(HOLDING_SIGNAL, description.run_id)
+        return True
 
     async def _describe(self) -> WorkflowExecutionDescription | None:
         try:

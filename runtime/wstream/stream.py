@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -26,6 +28,8 @@ from wstream.errors import (
 from wstream.metrics import WorkflowStreamMetrics
 from wstream.topic_handle import WorkflowTopicHandle
 from wstream.wire import (
+    CLOSING_MEMO,
+    HOLDING_SIGNAL,
     ITEM_OVERHEAD,
     OFFSET_QUERY,
     POLL_HANDLER,
@@ -89,6 +93,8 @@ class WorkflowStream:
         max_run_log_bytes: int = limits.DEFAULT_MAX_RUN_LOG_BYTES,
         carry_tail_bytes: int = limits.DEFAULT_CARRY_TAIL_BYTES,
         max_segments_carried: int = limits.MAX_SEGMENTS_CARRIED,
+        min_run_seconds: float = limits.DEFAULT_MIN_RUN_SECONDS,
+        closing_wait_seconds: float = limits.DEFAULT_CLOSING_WAIT_SECONDS,
     ) -> None:
         """Register the stream's handlers and restore ``prior_state``.
 
@@ -101,6 +107,12 @@ class WorkflowStream:
                 readers (official ones too) go on without reading the closed run.
             max_segments_carried: Most sealed segments the state lists; a reader of an older
                 offset is sent to the oldest listed run, which knows the runs before it.
+            min_run_seconds: The youngest age at which the log budget (or Temporal's
+                history suggestion) makes :meth:`continue_as_new_suggested` true: Temporal's
+                ``continueAsNewMinInterval``, 1 s by default.
+            closing_wait_seconds: Longest :meth:`continue_as_new` waits, after telling
+                wstream publishers (through the run's memo) that the run is closing, for one
+                of them to answer that it holds; the run continues as new on that answer.
 
         Raises:
             RuntimeError: called outside a workflow's ``__init__``, or a second time.
@@ -143,12 +155,17 @@ class WorkflowStream:
         self._max_run_log_bytes = max_run_log_bytes
         self._carry_tail_bytes = carry_tail_bytes
         self._max_segments_carried = max(1, max_segments_carried)
+        self._min_run_seconds = min_run_seconds
+        self._closing_wait_seconds = closing_wait_seconds
+        self._holding_answers = 0
+        self._wake_up: asyncio.Task[None] | None = None
         #: Log bytes this run has written to its history, duplicates and carried tail included.
         self.log_bytes_this_run = 0
         self._bindings = TopicBindings(workflow.payload_converter)
         if prior_state is not None:
             self._restore(prior_state)
         workflow.set_signal_handler(PUBLISH_SIGNAL, self._on_publish)
+        workflow.set_signal_handler(HOLDING_SIGNAL, self._on_holding)
         workflow.set_update_handler(POLL_HANDLER, self._on_poll, validator=self._validate_poll)
         workflow.set_query_handler(POLL_HANDLER, self._on_poll_query)
         workflow.set_query_handler(OFFSET_QUERY, self._on_offset)
@@ -236,17 +253,26 @@ class WorkflowStream:
     def continue_as_new_suggested(self) -> bool:
         """Whether the workflow should continue-as-new now.
 
-        True when Temporal suggests it (history length or size), when this run has written
-        ``max_run_log_bytes`` of log to its history, or when it has spent most of its signal
-        or update budget (10,000 signals, 2,000 updates per run). Continuing as new costs
-        nothing in stream length: the items stay readable in the closed run.
+        True when Temporal suggests it (history length or size), or when this run has
+        written ``max_run_log_bytes`` of log to its history, once the run is
+        ``min_run_seconds`` old: the server would hold a younger run's successor back until
+        then, with every publish of the meanwhile piling into its first task. Also true when
+        the run has spent most of its signal or update budget (10,000 signals, 2,000 updates
+        per run), at any age. Continuing as new costs nothing in stream length: the items
+        stay readable in the closed run.
         """
-        return (
+        if (
+            self.signals_this_run >= limits.SIGNALS_BEFORE_CONTINUE_AS_NEW
+            or self.updates_this_run >= limits.UPDATES_BEFORE_CONTINUE_AS_NEW
+        ):
+            return True
+        if not (
             workflow.info().is_continue_as_new_suggested()
             or self.log_bytes_this_run >= self._max_run_log_bytes
-            or self.signals_this_run >= limits.SIGNALS_BEFORE_CONTINUE_AS_NEW
-            or self.updates_this_run >= limits.UPDATES_BEFORE_CONTINUE_AS_NEW
-        )
+        ):
+            return False
+        age = workflow.now() - workflow.info().start_time
+        return age.total_seconds() >= self._min_run_seconds
 
     def truncate(self, up_to_offset: int) -> None:
         """Drop every item below ``up_to_offset``, in this run and in sealed runs alike.
@@ -342,7 +368,15 @@ class WorkflowStream:
         *,
         publisher_ttl: timedelta = DEFAULT_PUBLISHER_TTL,
     ) -> NoReturn:
-        """Detach pollers, wait for handlers to finish, and continue as new.
+        """Hand over to the next run quietly, detach pollers, and continue as new.
+
+        A run that received 1 MiB or more per second of its life first tells wstream
+        publishers it is closing (its memo names it) and waits until one answers that it
+        holds (at most ``closing_wait_seconds``), so the task that continues as new is not
+        failed by an arriving publish (see the README, Long-lived streams). Publishes that
+        still arrive are kept: they are in the state passed on. Your own signals that
+        arrive meanwhile are handled by this run: let ``build_args``, called last, carry
+        what they set.
 
         Args:
             build_args: Given the stream state, returns the next run's arguments.
@@ -353,17 +387,56 @@ class WorkflowStream:
                 nothing was detached, and the workflow task fails (a fix can rescue it).
         """
         self.get_state(publisher_ttl=publisher_ttl)  # refuse early, before detaching anyone
+        if self._publishing_fast():
+            await self._hand_over_quietly()
         self.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self.get_state(publisher_ttl=publisher_ttl)
         workflow.continue_as_new(args=build_args(state))
 
+    def _publishing_fast(self) -> bool:
+        age = (workflow.now() - workflow.info().start_time).total_seconds()
+        return self.log_bytes_this_run >= limits.HAND_OVER_MIN_BYTES_PER_SECOND * max(age, 1e-3)
+
+    async def _hand_over_quietly(self) -> None:
+        """Tell wstream publishers the run is closing; wait until one answers that it holds.
+
+        A task that continues as new fails if a signal arrives while it runs, and the
+        worker then replays the whole run; under a steady flow of publishes that repeats.
+        A publisher's answer comes after its last batch to this run, so the task it starts
+        meets none of that publisher's signals.
+        """
+        workflow.upsert_memo({CLOSING_MEMO: workflow.info().run_id})
+        answers = self._holding_answers
+        # A timeout means no wstream publisher is sending: nothing more to wait for.
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._holding_answers > answers, timeout=self._closing_wait_seconds
+            )
+
     # -- handlers --------------------------------------------------------------------------
+
+    def _on_holding(self, run_id: str) -> None:
+        if run_id == workflow.info().run_id:
+            self._holding_answers += 1
+
+    def _wake_up_when_old_enough(self) -> None:
+        """Past the budget but younger than ``min_run_seconds``: be woken at that age.
+
+        Publishers may hold (or stop) meanwhile, and without a signal nothing would wake the
+        workflow to see the suggestion turn true.
+        """
+        if self._wake_up is not None or self.log_bytes_this_run < self._max_run_log_bytes:
+            return
+        age = (workflow.now() - workflow.info().start_time).total_seconds()
+        if age < self._min_run_seconds:
+            self._wake_up = asyncio.create_task(asyncio.sleep(self._min_run_seconds - age))
 
     def _on_publish(self, raw: RawValue) -> None:
         self.signals_this_run += 1
         # Every signal lands in history, duplicates and malformed ones included.
         self.log_bytes_this_run += len(raw.payload.data)
+        self._wake_up_when_old_enough()
         try:
             batch = parse_publish_columns(raw.payload.data)
         except MalformedInput as error:

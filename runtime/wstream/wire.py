@@ -24,6 +24,13 @@ PUBLISH_SIGNAL: Final = "__temporal_workflow_stream_publish"
 POLL_HANDLER: Final = "__temporal_workflow_stream_poll"
 #: Query answering the global end offset.
 OFFSET_QUERY: Final = "__temporal_workflow_stream_offset"
+#: Memo key a wstream workflow sets to its run id just before that run continues as new;
+#: wstream publishers that see it answer with :data:`HOLDING_SIGNAL` and hold their batches
+#: for the next run.
+CLOSING_MEMO: Final = "wstream-closing-run"
+#: Signal (argument: the closing run's id) a wstream publisher sends once it holds: the
+#: run continues as new on it, in a task no publish of that publisher can race.
+HOLDING_SIGNAL: Final = "__wstream_publisher_holding"
 
 
 def encode_payload(payload: Payload) -> str:

@@ -83,10 +83,13 @@ async def test_example_continues_as_new_and_reads_every_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The test dev server suggests continue-as-new at 300 history events (the lowered
-    # budget); one signal per item takes the example's workflow through several runs.
+    # budget); one signal per item takes the example's workflow through several runs, each
+    # at least 1 s long (the stream's minimum run age), so publishing goes on until the
+    # third run has started.
     example = import_example(tmp_path, monkeypatch)
     workflow_id = f"readme-long-{uuid.uuid4().hex[:8]}"
-    count = 800
+    count = 0
+    runs_seen: set[str] = set()
     async with Worker(client, task_queue=task_queue, workflows=[example.Job]):
         handle = await client.start_workflow(
             example.Job.run, None, id=workflow_id, task_queue=task_queue
@@ -95,9 +98,15 @@ async def test_example_continues_as_new_and_reads_every_run(
         progress = stream.topic("progress", type=example.Progress)
         while await stream.get_offset() < 1:
             await asyncio.sleep(0.05)
+        latest = client.get_workflow_handle(workflow_id)
         async with stream:
-            for n in range(count):
-                await progress.publish_wait(example.Progress(step=f"s{n}", percent=n % 101))
+            while count < 800 or len(runs_seen) < 3:
+                assert count < 5_000, f"the example went through {len(runs_seen)} runs only"
+                progress.publish(example.Progress(step=f"s{count}", percent=count % 101))
+                await stream.flush()  # one signal per item: history grows fast
+                count += 1
+                if count % 50 == 0:
+                    runs_seen.add((await latest.describe()).run_id)
         await example.publish(client, workflow_id)
         await client.get_workflow_handle(workflow_id).signal(example.Job.finish)
         capsys.readouterr()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from temporalio import workflow
@@ -20,6 +21,12 @@ class LongInput:
     tail_bytes: int = 16 * 1024
     segments_carried: int = 2
     run: int = 0
+    #: The hand-over's waits, lowered too (the defaults are 1 s and 2 s); a test of the
+    #: minimum age sets its own.
+    min_run_seconds: float = 0.0
+    closing_wait_seconds: float = 0.5
+    #: A finish that arrived while the previous run was closing, carried over.
+    finished: bool = False
 
 
 @workflow.defn
@@ -37,9 +44,11 @@ class LongStreamWorkflow:
             max_run_log_bytes=args.run_log_bytes,
             carry_tail_bytes=args.tail_bytes,
             max_segments_carried=args.segments_carried,
+            min_run_seconds=args.min_run_seconds,
+            closing_wait_seconds=args.closing_wait_seconds,
         )
         self.marks = self.stream.topic("marks", type=str)
-        self.done = False
+        self.done = args.finished
         self.run_number = args.run
 
     @workflow.signal
@@ -63,12 +72,6 @@ class LongStreamWorkflow:
         self.marks.publish(f"run {args.run} sealed")
         await self.stream.continue_as_new(
             lambda state: [
-                LongInput(
-                    state,
-                    args.run_log_bytes,
-                    args.tail_bytes,
-                    args.segments_carried,
-                    args.run + 1,
-                )
+                dataclasses.replace(args, state=state, run=args.run + 1, finished=self.done)
             ]
         )

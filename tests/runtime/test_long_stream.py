@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
@@ -32,7 +33,7 @@ from tests.runtime.sse.support import FrameReader, parse_frames, serve
 from tests.runtime.tail.process import cli_env, run_cli
 from wstream import StreamNotFoundError, WorkflowStreamClient, WorkflowStreamItem
 from wstream.sse import sse_app
-from wstream.wire import OFFSET_QUERY, POLL_HANDLER, PUBLISH_SIGNAL, SealedSegment
+from wstream.wire import CLOSING_MEMO, OFFSET_QUERY, POLL_HANDLER, PUBLISH_SIGNAL, SealedSegment
 
 #: ~150-byte items, as in the issue's measurements.
 PAD = "x" * 130
@@ -410,3 +411,57 @@ async def test_a_refusal_as_completed_while_the_workflow_runs_is_retried(
     gone.topic("items", type=str).publish("late")
     with pytest.raises(StreamNotFoundError, match="already completed"):
         await asyncio.wait_for(gone.flush(), 10)
+
+
+async def test_a_run_continues_as_new_once_old_enough_and_announces_it_first(
+    client: Client, long_worker: Worker, task_queue: str
+) -> None:
+    args = LongInput(run_log_bytes=32 * 1024, min_run_seconds=1.0, closing_wait_seconds=0.3)
+    workflow_id = await start_long(client, task_queue, args)
+    first_run = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    # Past the budget at once, and over 1 MiB/s (a fast stream hands over quietly) until
+    # the run is 1 s old and continues as new.
+    sent = 0
+    while await client.get_workflow_handle(workflow_id).query(LongStreamWorkflow.current_run) < 1:
+        assert sent < 100_000, "the run did not continue as new"
+        await publish(client, workflow_id, "p", 4_000, first=sent)
+        sent += 4_000
+    end = await finish(client, workflow_id)
+    items, _ = await read_all(client, workflow_id)
+    assert check_log(items, {"p": sent}) >= 2
+    assert len(items) == end
+
+    first = client.get_workflow_handle(workflow_id, run_id=first_run)
+    events = [e async for e in first.fetch_history_events()]
+    kinds = [e.event_type for e in events]
+    task_started = events[kinds.index(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)]
+    announced = events[kinds.index(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)]
+    closed = events[-1]
+    assert closed.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    memo = announced.workflow_properties_modified_event_attributes.upserted_memo.fields
+    assert json.loads(memo[CLOSING_MEMO].data) == first_run
+    # Suggested only once the run was 1 s old, although past its budget long before.
+    age = announced.event_time.ToDatetime() - task_started.event_time.ToDatetime()
+    assert age.total_seconds() >= 1.0
+    assert announced.event_id < closed.event_id
+
+
+async def test_a_slow_stream_continues_as_new_without_announcing_it(
+    client: Client, long_worker: Worker, task_queue: str
+) -> None:
+    args = LongInput(run_log_bytes=8 * 1024, min_run_seconds=0.0, closing_wait_seconds=5.0)
+    workflow_id = await start_long(client, task_queue, args)
+    first_run = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    # ~15 KB in batches over 0.5 s: past the budget, at ~30 KB/s.
+    await publish(client, workflow_id, "p", 100, pace=10, batch_interval=timedelta(milliseconds=50))
+    latest = client.get_workflow_handle(workflow_id)
+    for _ in range(100):
+        if await latest.query(LongStreamWorkflow.current_run) >= 1:
+            break
+        await asyncio.sleep(0.05)
+    await finish(client, workflow_id)
+    first = client.get_workflow_handle(workflow_id, run_id=first_run)
+    kinds = [e.event_type async for e in first.fetch_history_events()]
+    assert kinds[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED not in kinds
+    assert EventType.EVENT_TYPE_TIMER_STARTED not in kinds

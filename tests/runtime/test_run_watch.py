@@ -16,6 +16,7 @@ from tests.runtime.helpers import collect_all
 from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
 from tests.runtime.test_long_stream import PAD, finish, start_long
 from wstream import WorkflowStreamClient, run_watch
+from wstream.wire import CLOSING_MEMO
 
 MB = 1000 * 1000
 
@@ -24,8 +25,13 @@ async def description(
     size: int,
     attempt: int,
     status: RawStatus.ValueType = RawStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+    *,
+    closing_run: str | None = None,
 ) -> WorkflowExecutionDescription:
     raw = DescribeWorkflowExecutionResponse()
+    if closing_run is not None:
+        memo = raw.workflow_execution_info.memo.fields[CLOSING_MEMO]
+        memo.CopyFrom(DataConverter.default.payload_converter.to_payload(closing_run))
     raw.workflow_execution_info.execution.workflow_id = "w"
     raw.workflow_execution_info.execution.run_id = "r"
     raw.workflow_execution_info.status = status
@@ -51,6 +57,23 @@ async def test_which_runs_are_starving(
     size: int, attempt: int, status: RawStatus.ValueType, holds: bool
 ) -> None:
     assert run_watch._starving(await description(size, attempt, status)) is holds
+
+
+@pytest.mark.parametrize(
+    ("closing_run", "status", "holds"),
+    [
+        ("r", RawStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, True),
+        # The next run inherits its predecessor's memo: that names another run.
+        ("the-run-before", RawStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, False),
+        (None, RawStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, False),
+        ("r", RawStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED, False),
+    ],
+)
+async def test_a_run_that_announces_its_own_close_is_held_for(
+    closing_run: str | None, status: RawStatus.ValueType, holds: bool
+) -> None:
+    described = await description(1 * MB, 1, status, closing_run=closing_run)
+    assert await run_watch._closing(described) is holds
 
 
 @pytest_asyncio.fixture
@@ -93,3 +116,22 @@ async def test_a_held_publisher_waits_then_delivers_everything_once(
     stream = WorkflowStreamClient.create(client, workflow_id)
     items = await collect_all(stream.subscribe(["items"], result_type=str))
     assert [i.data for i in items] == [f"p:{n:06d}:{PAD}" for n in range(3_000)]
+
+
+async def test_a_publisher_holds_while_the_run_announces_its_close(
+    client: Client, long_worker: Worker, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_watch, "CHECK_EVERY_BYTES", 32 * 1024)
+    # No run counts as starving: every hold here answers the workflow's announcement.
+    monkeypatch.setattr(run_watch, "HOLD_AT_BYTES", 1 << 50)
+    monkeypatch.setattr(run_watch, "LARGE_RUN_BYTES", 1 << 50)
+    args = LongInput(run_log_bytes=256 * 1024, closing_wait_seconds=0.5)
+    workflow_id = await start_long(client, task_queue, args)
+    watch = await publish_through_watch(client, workflow_id, 4_000)  # ~1 MB: several runs
+    assert await client.get_workflow_handle(workflow_id).query(LongStreamWorkflow.current_run) >= 1
+    assert watch.holds >= 1
+    assert watch.held_seconds > 0
+    await finish(client, workflow_id)
+    stream = WorkflowStreamClient.create(client, workflow_id)
+    items = await collect_all(stream.subscribe(["items"], result_type=str))
+    assert [i.data for i in items] == [f"p:{n:06d}:{PAD}" for n in range(4_000)]
