@@ -158,6 +158,7 @@ class WorkflowStream:
         self._min_run_seconds = min_run_seconds
         self._closing_wait_seconds = closing_wait_seconds
         self._holding_answers = 0
+        self._sealed_run = False
         self._wake_up: asyncio.Task[None] | None = None
         #: Log bytes this run has written to its history, duplicates and carried tail included.
         self.log_bytes_this_run = 0
@@ -392,6 +393,8 @@ class WorkflowStream:
         self.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self.get_state(publisher_ttl=publisher_ttl)
+        # Whoever queries this run from now on reads a closed run, replayed for each answer.
+        self._sealed_run = True
         workflow.continue_as_new(args=build_args(state))
 
     def _publishing_fast(self) -> bool:
@@ -564,6 +567,11 @@ class WorkflowStream:
 
     def _collect_compressed(self, request: PollInput) -> RawValue:
         """A compressed page as large as fits the answer's bound once compressed."""
+        source_limit, level = (
+            (limits.SEALED_COMPRESSED_SOURCE_BYTES, limits.SEALED_COMPRESSION_LEVEL)
+            if self._sealed_run
+            else (limits.MAX_COMPRESSED_SOURCE_BYTES, limits.COMPRESSION_LEVEL)
+        )
         return RawValue(
             packed_page(
                 self._topics,
@@ -573,7 +581,8 @@ class WorkflowStream:
                 from_offset=request.from_offset,
                 wanted=self._wanted(request),
                 limit=limits.MAX_POLL_RESPONSE_BYTES,
-                source_limit=limits.MAX_COMPRESSED_SOURCE_BYTES,
+                source_limit=source_limit,
+                level=level,
             )
         )
 

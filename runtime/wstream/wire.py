@@ -565,9 +565,9 @@ class _Packer:
     page is cut at an item, not at a chunk.
     """
 
-    def __init__(self, max_packed: int) -> None:
+    def __init__(self, max_packed: int, level: int) -> None:
         self.max_packed = max_packed
-        self.compressor = zlib.compressobj(1)
+        self.compressor = zlib.compressobj(level)
         self.packed = [self.compressor.compress(b"[")]
         self.size = len(self.packed[0])
         self.count = 0
@@ -611,6 +611,7 @@ def packed_page(
     wanted: Collection[str] | None,
     limit: int,
     source_limit: int,
+    level: int = 1,
 ) -> Payload:
     """Answer a poll with compressed items (``items_zlib``), as many as fit in ``limit`` bytes.
 
@@ -627,6 +628,7 @@ def packed_page(
         wanted: The topics asked for, or None for every topic.
         limit: The answer's bound in bytes (one item alone may pass it).
         source_limit: The most bytes the items may unpack to (one item alone may pass it).
+        level: The zlib level: 1 is fastest; higher packs more items into the bound.
 
     Returns:
         The answer's payload.
@@ -634,7 +636,7 @@ def packed_page(
     end_offset = base_offset + len(data)
     room = limit - _PACKED_RESULT_OVERHEAD - 2 * len(str(end_offset)) - len(str(base_offset))
     # Base64 writes 4 characters per 3 bytes; keep room for the stream's end.
-    packer = _Packer(max(0, room) // 4 * 3 - _PACK_END_BYTES)
+    packer = _Packer(max(0, room) // 4 * 3 - _PACK_END_BYTES, level)
     topic_json: dict[str, str] = {}
     pending: list[str] = []
     pending_offsets: list[int] = []

@@ -354,6 +354,33 @@ def test_a_packed_page_fills_its_bound() -> None:
     assert 49_000 < len(packed.data) <= 50_000
 
 
+def test_a_harder_packed_page_holds_more_items_in_the_same_bound() -> None:
+    data = [f"{i:08d}".encode().hex() * 12 for i in range(20_000)]
+    names = ["events"] * len(data)
+    sizes = [unplaced_item_size("events", d) for d in data]
+    pages = {
+        level: parse_poll_result(
+            packed_page(
+                names,
+                data,
+                sizes,
+                base_offset=0,
+                from_offset=0,
+                wanted=None,
+                limit=50_000,
+                source_limit=10**8,
+                level=level,
+            ).data
+        )
+        for level in (1, 9)
+    }
+    assert len(pages[9].items) > len(pages[1].items)
+    assert (
+        pages[9].items
+        == [WireItem("events", d, i) for i, d in enumerate(data)][: len(pages[9].items)]
+    )
+
+
 def test_compressed_answers_round_trip_and_bad_packing_is_named() -> None:
     items = [WireItem("t", "QUJD" * 50, offset) for offset in range(500)]
     answer = PollResult(items, 500, False, 0)
