@@ -413,12 +413,17 @@ async def test_a_refusal_as_completed_while_the_workflow_runs_is_retried(
         await asyncio.wait_for(gone.flush(), 10)
 
 
+async def start_noting_the_run(client: Client, task_queue: str, args: LongInput) -> tuple[str, str]:
+    """Start a long stream; return its workflow id and its first run's id."""
+    workflow_id = await start_long(client, task_queue, args)
+    return workflow_id, (await client.get_workflow_handle(workflow_id).describe()).run_id
+
+
 async def test_a_run_continues_as_new_once_old_enough_and_announces_it_first(
     client: Client, long_worker: Worker, task_queue: str
 ) -> None:
     args = LongInput(run_log_bytes=32 * 1024, min_run_seconds=1.0, closing_wait_seconds=0.3)
-    workflow_id = await start_long(client, task_queue, args)
-    first_run = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    workflow_id, first_run = await start_noting_the_run(client, task_queue, args)
     # Past the budget at once, and over 1 MiB/s (a fast stream hands over quietly) until
     # the run is 1 s old and continues as new.
     sent = 0
@@ -450,8 +455,7 @@ async def test_a_slow_stream_continues_as_new_without_announcing_it(
     client: Client, long_worker: Worker, task_queue: str
 ) -> None:
     args = LongInput(run_log_bytes=8 * 1024, min_run_seconds=0.0, closing_wait_seconds=5.0)
-    workflow_id = await start_long(client, task_queue, args)
-    first_run = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    workflow_id, first_run = await start_noting_the_run(client, task_queue, args)
     # ~15 KB in batches over 0.5 s: past the budget, at ~30 KB/s.
     await publish(client, workflow_id, "p", 100, pace=10, batch_interval=timedelta(milliseconds=50))
     latest = client.get_workflow_handle(workflow_id)
