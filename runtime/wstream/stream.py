@@ -398,8 +398,9 @@ class WorkflowStream:
         workflow.continue_as_new(args=build_args(state))
 
     def _publishing_fast(self) -> bool:
+        # Over at least a second: a young run with a few items is not a fast stream.
         age = (workflow.now() - workflow.info().start_time).total_seconds()
-        return self.log_bytes_this_run >= limits.HAND_OVER_MIN_BYTES_PER_SECOND * max(age, 1e-3)
+        return self.log_bytes_this_run >= limits.HAND_OVER_MIN_BYTES_PER_SECOND * max(age, 1.0)
 
     async def _hand_over_quietly(self) -> None:
         """Tell wstream publishers the run is closing; wait until one answers that it holds.
@@ -411,8 +412,9 @@ class WorkflowStream:
         """
         workflow.upsert_memo({CLOSING_MEMO: workflow.info().run_id})
         answers = self._holding_answers
-        # A timeout means no wstream publisher is sending: nothing more to wait for.
-        with contextlib.suppress(TimeoutError):
+        # A timeout means no wstream publisher is sending: nothing more to wait for. (On
+        # Python 3.10 the timeout is asyncio's own TimeoutError, not the builtin one.)
+        with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(
                 lambda: self._holding_answers > answers, timeout=self._closing_wait_seconds
             )

@@ -144,6 +144,7 @@ class OwnDevServer:
         self.metrics_port = free_port()
         self.log = directory / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._started = False
 
     @property
     def target(self) -> str:
@@ -151,7 +152,27 @@ class OwnDevServer:
         return f"127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 30.0) -> None:
-        """Start the server and wait until its frontend answers."""
+        """Start the server and wait until its frontend answers.
+
+        A port picked free can be taken by another process before the server binds it (test
+        suites run side by side): then the server starts again on fresh ports, the frontend's
+        only before its first start, as clients keep its address across restarts.
+        """
+        for attempt in range(3):
+            try:
+                await self._start_once(timeout)
+                self._started = True
+                return
+            except AssertionError as error:
+                if "address already in use" not in str(error) or attempt == 2:
+                    raise
+                self.process = None
+                if not self._started:
+                    self.port = free_port()
+                self.http_port = free_port()
+                self.metrics_port = free_port()
+
+    async def _start_once(self, timeout: float) -> None:
         assert self.process is None
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

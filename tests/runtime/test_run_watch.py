@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from tests.runtime.helpers import collect_all
 from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
 from tests.runtime.test_long_stream import PAD, finish, start_long
-from wstream import WorkflowStreamClient, run_watch
+from wstream import WorkflowStreamClient, limits, run_watch
 from wstream.wire import CLOSING_MEMO
 
 MB = 1000 * 1000
@@ -125,6 +125,8 @@ async def test_a_publisher_holds_while_the_run_announces_its_close(
     # No run counts as starving: every hold here answers the workflow's announcement.
     monkeypatch.setattr(run_watch, "HOLD_AT_BYTES", 1 << 50)
     monkeypatch.setattr(run_watch, "LARGE_RUN_BYTES", 1 << 50)
+    # Every run counts as a fast stream, which hands over through the announcement.
+    monkeypatch.setattr(limits, "HAND_OVER_MIN_BYTES_PER_SECOND", 1)
     args = LongInput(run_log_bytes=256 * 1024, closing_wait_seconds=0.5)
     workflow_id = await start_long(client, task_queue, args)
     watch = await publish_through_watch(client, workflow_id, 4_000)  # ~1 MB: several runs
