@@ -371,7 +371,7 @@ class WorkflowStream:
     ) -> NoReturn:
         """Hand over to the next run quietly, detach pollers, and continue as new.
 
-        A run that received 1 MiB or more per second of its life first tells wstream
+        A run that received 1 MiB or more per second of its life (at least 1 MiB) tells wstream
         publishers it is closing (its memo names it) and waits until one answers that it
         holds (at most ``closing_wait_seconds``), so the task that continues as new is not
         failed by an arriving publish (see the README, Long-lived streams). Publishes that
