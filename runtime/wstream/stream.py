@@ -272,8 +272,7 @@ class WorkflowStream:
             or self.log_bytes_this_run >= self._max_run_log_bytes
         ):
             return False
-        age = workflow.now() - workflow.info().start_time
-        return age.total_seconds() >= self._min_run_seconds
+        return self._run_age_seconds() >= self._min_run_seconds
 
     def truncate(self, up_to_offset: int) -> None:
         """Drop every item below ``up_to_offset``, in this run and in sealed runs alike.
@@ -397,10 +396,15 @@ class WorkflowStream:
         self._sealed_run = True
         workflow.continue_as_new(args=build_args(state))
 
+    @staticmethod
+    def _run_age_seconds() -> float:
+        """Seconds since this run's first workflow task (replay-safe workflow time)."""
+        return (workflow.now() - workflow.info().start_time).total_seconds()
+
     def _publishing_fast(self) -> bool:
         # Over at least a second: a young run with a few items is not a fast stream.
-        age = (workflow.now() - workflow.info().start_time).total_seconds()
-        return self.log_bytes_this_run >= limits.HAND_OVER_MIN_BYTES_PER_SECOND * max(age, 1.0)
+        age = max(self._run_age_seconds(), 1.0)
+        return self.log_bytes_this_run >= limits.HAND_OVER_MIN_BYTES_PER_SECOND * age
 
     async def _hand_over_quietly(self) -> None:
         """Tell wstream publishers the run is closing; wait until one answers that it holds.
@@ -433,7 +437,7 @@ class WorkflowStream:
         """
         if self._wake_up is not None or self.log_bytes_this_run < self._max_run_log_bytes:
             return
-        age = (workflow.now() - workflow.info().start_time).total_seconds()
+        age = self._run_age_seconds()
         if age < self._min_run_seconds:
             self._wake_up = asyncio.create_task(asyncio.sleep(self._min_run_seconds - age))
 
