@@ -41,7 +41,8 @@ _IDLE_BEFORE_LONG_POLL_SECONDS = 3.0
 #: After the workflow turned a long-poll away as busy, query for this long before asking again.
 _BUSY_BACKOFF_SECONDS = 10.0
 _STATUS_CHECK_SECONDS = 1.0
-#: After a long-poll ended without an answer (timed out, refused), query this long first.
+#: After a long-poll ended without an answer (timed out, refused), query at least this long
+#: (or ten cooldowns, if longer) before the next one.
 _LONG_POLL_RETRY_SECONDS = 1.0
 
 
@@ -109,6 +110,9 @@ class Poller:
             # A read-ahead query may be in flight; nobody will take it now.
             self._pages.close()
 
+    def _long_poll_retry_seconds(self) -> float:
+        return max(_LONG_POLL_RETRY_SECONDS, self._pages.cooldown * 10)
+
     async def _drain(self) -> AsyncIterator[WorkflowStreamItem[Any]]:
         while True:
             page = await self._pages.query()
@@ -160,13 +164,13 @@ class Poller:
         except WorkflowUpdateRPCTimeoutOrCancelledError as error:
             raise_if_cancelled(error)
             logger.debug("long-poll update ended: %s", error)
-            self._long_poll_allowed_at = time.monotonic() + _LONG_POLL_RETRY_SECONDS
+            self._long_poll_allowed_at = time.monotonic() + self._long_poll_retry_seconds()
             return None
         except RPCError as error:
             # Too many updates in flight, the run closed under us, or a network blip: the
             # query loop decides what happened.
             logger.debug("long-poll update ended: %s", error)
-            self._long_poll_allowed_at = time.monotonic() + _LONG_POLL_RETRY_SECONDS
+            self._long_poll_allowed_at = time.monotonic() + self._long_poll_retry_seconds()
             return None
         page = read_answer(raw, self._pages.handle().id)
         # A wstream workflow answers with the end offset only; the query then reads the items.
