@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 #: How long the feed waits for the end offset of a workflow that ended.
 _END_OFFSET_TIMEOUT_SECONDS = 5.0
+#: Times the end offset is asked when the query fails at once, and the pause between.
+_END_OFFSET_ATTEMPTS = 3
+_END_OFFSET_RETRY_SECONDS = 0.2
 
 
 class FeedStopped(RuntimeError):
@@ -188,14 +191,7 @@ class Feed:
                 self._wake()
             # Asked once here rather than by every connection for its end frame: queries
             # on a closed workflow make its worker replay the history.
-            try:
-                self._end_offset = await bounded(
-                    self._stream.get_offset(), _END_OFFSET_TIMEOUT_SECONDS, "the end offset query"
-                )
-            except Exception as error:
-                logger.info(
-                    "workflow %r ended; end offset unavailable: %s", self.workflow_id, error
-                )
+            self._end_offset = await self._closed_end_offset()
             self._finish(None)
         except asyncio.CancelledError:
             self._finish(FeedStopped(f"the shared feed of workflow {self.workflow_id!r} stopped"))
@@ -206,6 +202,33 @@ class Feed:
         finally:
             with contextlib.suppress(Exception):
                 await items.aclose()  # type: ignore[attr-defined]
+
+    async def _closed_end_offset(self) -> int | None:
+        """The closed stream's end offset, or None when it cannot be read in time.
+
+        A query that fails at once (the closed run's worker still busy with it, say) is asked
+        again, up to :data:`_END_OFFSET_ATTEMPTS` times; one that runs out of time is not.
+        """
+        for attempt in range(1, _END_OFFSET_ATTEMPTS + 1):
+            try:
+                return await bounded(
+                    self._stream.get_offset(), _END_OFFSET_TIMEOUT_SECONDS, "the end offset query"
+                )
+            except asyncio.TimeoutError as error:
+                logger.info(
+                    "workflow %r ended; end offset unavailable: %s", self.workflow_id, error
+                )
+                return None
+            except Exception as error:
+                logger.info(
+                    "workflow %r ended; end offset query %d of %d failed: %s",
+                    self.workflow_id,
+                    attempt,
+                    _END_OFFSET_ATTEMPTS,
+                    error,
+                )
+                await asyncio.sleep(_END_OFFSET_RETRY_SECONDS)
+        return None
 
     def _finish(self, error: BaseException | None) -> None:
         if self.finished:

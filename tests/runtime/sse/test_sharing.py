@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor, OutboundInterceptor, QueryWorkflowInput
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from tests.runtime.helpers import FIGURES, start_host
+from tests.runtime.helpers import FIGURES, start_host, with_interceptor
 from tests.runtime.sse.support import FrameReader, serve
 from tests.runtime.stream_workflows import HostWorkflow
 from wstream import WorkflowStreamClient, WorkflowStreamItem
@@ -22,6 +23,7 @@ from wstream.sse import FeedRegistry, FeedStatus, feed_registry, sse_app, stream
 from wstream.sse.connection import SharedConnection
 from wstream.sse.feed import Feed, FeedStopped
 from wstream.sse.frames import KEEP_ALIVE_FRAME
+from wstream.wire import OFFSET_QUERY
 
 QUICK = timedelta(milliseconds=20)
 #: How long a response may take to end after the workflow did. A poll query that reaches the
@@ -296,3 +298,52 @@ def test_sharing_options_are_checked(client: Client) -> None:
     assert isinstance(feed_registry(stream_events(client)), FeedRegistry)
     with pytest.raises(TypeError, match=r"feed_registry\(\) needs an app from wstream"):
         feed_registry(Starlette())
+
+
+class FailingEndOffset(Interceptor):
+    """Once armed, fails the next offset query at once, as a busy or lost query would."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.failed = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _FailingEndOffset(self, next)
+
+
+class _FailingEndOffset(OutboundInterceptor):
+    def __init__(self, failing: FailingEndOffset, next: OutboundInterceptor) -> None:
+        super().__init__(next)
+        self._failing = failing
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        if input.query == OFFSET_QUERY and self._failing.armed:
+            self._failing.armed = False
+            self._failing.failed += 1
+            raise RPCError("query failed", RPCStatusCode.INVALID_ARGUMENT, b"")
+        return await super().query_workflow(input)
+
+
+async def test_a_feed_asks_again_for_the_end_offset_when_the_query_fails_at_once(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await start_host(client, task_queue)
+    failing = FailingEndOffset()
+    app = sse_app(with_interceptor(client, failing), retry=None, poll_cooldown=QUICK)
+    registry = feed_registry(app)
+    async with (
+        serve(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+        open_streams(http, [f"/{handle.id}?topic=a"]) as readers,
+    ):
+        await until(lambda: sum(s.connections for s in registry.feeds()) == 1)
+        await publish(client, handle.id, range(30))
+        failing.armed = True
+        await handle.signal(HostWorkflow.finish_now)
+        texts = await asyncio.gather(*(reader.to_end(END_WAIT) for reader in readers))
+    assert failing.failed == 1
+    # Item 29 is not on topic "a": the end frame carries the stream's end, not a fallback.
+    assert topic_of(29) != "a"
+    assert data_frames(texts[0]) == frames_of(i for i in range(30) if topic_of(i) == "a") + (
+        end_frame(30)
+    )
