@@ -24,6 +24,7 @@ from wstream.errors import ItemDecodeError, StreamNotFoundError, stream_errors
 from wstream.item import WorkflowStreamItem
 from wstream.item_context import TraceRuns, published_at_of
 from wstream.metrics import StreamMetrics, client_of, stream_metrics
+from wstream.raw_pages import is_raw_page, parse_raw_page
 from wstream.retry import Backoff, is_retryable
 from wstream.tracing import poll_span
 from wstream.wire import (
@@ -32,7 +33,6 @@ from wstream.wire import (
     PollInput,
     PollResult,
     SealedSegment,
-    decode_payload,
     encode_poll,
     encode_poll_result,
     parse_poll_result,
@@ -199,6 +199,7 @@ class PageReader:
             follow_segments=self._run_handle is not None,
             # Fewer, fuller pages: a closed run replays its whole history per answer.
             compress=self._run_handle is not None,
+            raw_pages=self._run_handle is not None,
         )
         if self._via_update:
             return await self._ask_by_update(handle, request)
@@ -321,7 +322,7 @@ class PageReader:
             codec = codecs.get(topic)
             if codec is None:
                 codec = codecs[topic] = self._codec_for_topic(topic)
-            payload = decode_payload(wire.data)
+            payload = wire.payload()
             try:
                 value = codec.decode(payload)
             except Exception as error:
@@ -405,6 +406,8 @@ def read_answer(raw: RawValue, workflow_id: str) -> PollResult:
             workflow.
     """
     try:
+        if is_raw_page(raw.payload):
+            return parse_raw_page(raw.payload.data)
         return parse_poll_result(raw.payload.data)
     except MalformedInput as error:
         raise MalformedInput(

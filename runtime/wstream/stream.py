@@ -26,6 +26,7 @@ from wstream.errors import (
     StateTooLargeError,
 )
 from wstream.metrics import WorkflowStreamMetrics
+from wstream.raw_pages import raw_page
 from wstream.topic_handle import WorkflowTopicHandle
 from wstream.wire import (
     CLOSING_MEMO,
@@ -578,6 +579,19 @@ class WorkflowStream:
             if self._sealed_run
             else (limits.MAX_COMPRESSED_SOURCE_BYTES, limits.COMPRESSION_LEVEL)
         )
+        if request.raw_pages:
+            return RawValue(
+                raw_page(
+                    self._topics,
+                    self._data,
+                    base_offset=self._base_offset,
+                    from_offset=request.from_offset,
+                    wanted=self._wanted(request),
+                    limit=limits.MAX_POLL_RESPONSE_BYTES,
+                    source_limit=source_limit,
+                    level=level,
+                )
+            )
         return RawValue(
             packed_page(
                 self._topics,

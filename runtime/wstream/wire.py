@@ -14,9 +14,11 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from json.encoder import encode_basestring_ascii
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from temporalio.api.common.v1 import Payload
+
+from wstream.page_packer import PACK_END_BYTES, Packer, pack_log
 
 #: Signal carrying one batch of published items.
 PUBLISH_SIGNAL: Final = "__temporal_workflow_stream_publish"
@@ -78,6 +80,11 @@ class PollInput:
     ``compress`` (wstream too) asks for the items zlib-compressed in ``items_zlib``: fewer,
     fuller pages under the same byte bound, which matters most for a closed run, which
     replays its whole history for every query it answers.
+
+    ``raw_pages`` (wstream too, sent with ``compress``) asks a wstream workflow that knows it
+    for a binary page instead (see :mod:`wstream.raw_pages`): items as payload bytes, not
+    base64 text, so twice as many fit in a page. One that does not know it answers
+    ``items_zlib``, and the reader reads either.
     """
 
     topics: list[str] = field(default_factory=list)
@@ -85,6 +92,7 @@ class PollInput:
     notify_only: bool = False
     follow_segments: bool = False
     compress: bool = False
+    raw_pages: bool = False
 
 
 @dataclass
@@ -94,6 +102,29 @@ class WireItem:
     topic: str
     data: str
     offset: int = 0
+
+    def payload(self) -> Payload:
+        """Parse the item's payload from its wire form."""
+        return decode_payload(self.data)
+
+
+class PageItem(Protocol):
+    """An item of a poll answer: a :class:`WireItem`, or a binary page's item."""
+
+    @property
+    def topic(self) -> str:
+        """The item's topic."""
+
+    @property
+    def data(self) -> str:
+        """The item's wire form: base64 of its serialized payload."""
+
+    @property
+    def offset(self) -> int:
+        """The item's offset."""
+
+    def payload(self) -> Payload:
+        """Parse the item's payload."""
 
 
 @dataclass
@@ -122,7 +153,7 @@ class PollResult:
     far it lags behind the stream.
     """
 
-    items: list[WireItem] = field(default_factory=list)
+    items: Sequence[PageItem] = field(default_factory=list)
     next_offset: int = 0
     more_ready: bool = False
     base_offset: int | None = None
@@ -271,6 +302,7 @@ def parse_poll(data: bytes) -> PollInput:
         bool(body.get("notify_only", False)),
         bool(body.get("follow_segments", False)),
         bool(body.get("compress", False)),
+        bool(body.get("raw_pages", False)),
     )
 
 
@@ -380,6 +412,7 @@ def encode_poll(request: PollInput) -> Payload:
         "notify_only": request.notify_only,
         "follow_segments": request.follow_segments,
         "compress": request.compress,
+        "raw_pages": request.raw_pages,
     }
     return _json_payload(body, sort_keys=True)
 
@@ -550,55 +583,6 @@ def page(
 _PACKED_RESULT_OVERHEAD: Final = len(
     '{"items":[],"next_offset":,"more_ready":false,"base_offset":,"end_offset":,"items_zlib":""}'
 )
-#: Source bytes compressed between two looks at the packed size.
-_PACK_CHUNK_BYTES: Final = 128 * 1024
-#: Most bytes ending the zlib stream adds after a sync flush: the list's closing bracket in a
-#: final block, and the Adler-32 checksum.
-_PACK_END_BYTES: Final = 16
-
-
-class _Packer:
-    """Compresses a page's items chunk by chunk, keeping the packed bytes within a bound.
-
-    After every chunk a sync flush tells the exact packed size so far; a chunk that would
-    pass the bound is undone (from a copy of the compressor) and tried in halves, so the
-    page is cut at an item, not at a chunk.
-    """
-
-    def __init__(self, max_packed: int, level: int) -> None:
-        self.max_packed = max_packed
-        self.compressor = zlib.compressobj(level)
-        self.packed = [self.compressor.compress(b"[")]
-        self.size = len(self.packed[0])
-        self.count = 0
-
-    def add(self, texts: list[str]) -> int:
-        """Pack as many of ``texts`` (items' JSON) as fit, in order; returns how many."""
-        done = 0
-        while done < len(texts):
-            take = len(texts) - done
-            while True:
-                saved = self.compressor.copy()
-                chunk = ",".join(texts[done : done + take])
-                out = self.compressor.compress(
-                    (("," if self.count else "") + chunk).encode("ascii")
-                ) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
-                # One item alone always goes: a page carries at least one.
-                if self.size + len(out) <= self.max_packed or (self.count == 0 and take == 1):
-                    self.packed.append(out)
-                    self.size += len(out)
-                    self.count += take
-                    done += take
-                    break
-                self.compressor = saved
-                if take == 1:
-                    return done
-                take //= 2
-        return done
-
-    def finish(self) -> str:
-        self.packed.append(self.compressor.compress(b"]") + self.compressor.flush())
-        return binascii.b2a_base64(b"".join(self.packed), newline=False).decode("ascii")
 
 
 def packed_page(
@@ -636,50 +620,35 @@ def packed_page(
     end_offset = base_offset + len(data)
     room = limit - _PACKED_RESULT_OVERHEAD - 2 * len(str(end_offset)) - len(str(base_offset))
     # Base64 writes 4 characters per 3 bytes; keep room for the stream's end.
-    packer = _Packer(max(0, room) // 4 * 3 - _PACK_END_BYTES, level)
+    packer = Packer(max(0, room) // 4 * 3 - PACK_END_BYTES, level, opening=b"[", separator=b",")
     topic_json: dict[str, str] = {}
-    pending: list[str] = []
-    pending_offsets: list[int] = []
-    pending_bytes = 0
-    source = 2  # the list's brackets
-    next_offset = end_offset
-    for index in range(max(from_offset, base_offset) - base_offset, len(data)):
-        topic = topics[index]
-        if wanted is not None and topic not in wanted:
-            continue
-        offset = base_offset + index
+
+    def render(topic: str, wire: str, offset: int) -> bytes:
         quoted = topic_json.get(topic)
         if quoted is None:
             quoted = topic_json[topic] = encode_basestring_ascii(topic)
-        wire = data[index]
-        size = sizes[index]
-        if size == len(quoted) + len(wire) + 2 + ITEM_OVERHEAD:
+        if sizes[offset - base_offset] == len(quoted) + len(wire) + 2 + ITEM_OVERHEAD:
             # Nothing in it to escape (base64 never has): its JSON is itself in quotes.
             text = f'{{"topic":{quoted},"data":"{wire}","offset":{offset}}}'
         else:
             text = f'{{"topic":{quoted},"data":{encode_basestring_ascii(wire)},"offset":{offset}}}'
-        source += size + len(str(offset))
-        if source > source_limit and (packer.count or pending):
-            next_offset = offset
-            break
-        pending.append(text)
-        pending_offsets.append(offset)
-        pending_bytes += len(text)
-        if pending_bytes >= _PACK_CHUNK_BYTES:
-            taken = packer.add(pending)
-            if taken < len(pending):
-                next_offset = pending_offsets[taken]
-                pending = []
-                break
-            pending, pending_offsets, pending_bytes = [], [], 0
-    if pending:
-        taken = packer.add(pending)
-        if taken < len(pending):
-            next_offset = pending_offsets[taken]
+        return text.encode("ascii")
+
+    next_offset = pack_log(
+        packer,
+        topics,
+        data,
+        base_offset=base_offset,
+        from_offset=from_offset,
+        wanted=wanted,
+        source_limit=source_limit - 2,  # the list's brackets
+        render=render,
+    )
+    packed = binascii.b2a_base64(packer.finish(b"]"), newline=False).decode("ascii")
     more = "true" if next_offset < end_offset else "false"
     body = (
         f'{{"items":[],"next_offset":{next_offset},"more_ready":{more},'
-        f'"base_offset":{base_offset},"end_offset":{end_offset},"items_zlib":"{packer.finish()}"}}'
+        f'"base_offset":{base_offset},"end_offset":{end_offset},"items_zlib":"{packed}"}}'
     )
     return Payload(metadata=_JSON_PLAIN, data=body.encode("ascii"))
 

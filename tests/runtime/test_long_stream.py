@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
@@ -23,6 +23,7 @@ from temporalio.client import (
     QueryWorkflowInput,
     SignalWorkflowInput,
 )
+from temporalio.common import RawValue
 from temporalio.contrib.workflow_streams import WorkflowStreamClient as OfficialClient
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -32,8 +33,18 @@ from tests.runtime.long_stream_workflows import LongInput, LongStreamWorkflow
 from tests.runtime.sse.support import FrameReader, parse_frames, serve
 from tests.runtime.tail.process import cli_env, run_cli
 from wstream import StreamNotFoundError, WorkflowStreamClient, WorkflowStreamItem, limits
+from wstream.raw_pages import RawItem, is_raw_page, parse_raw_page
 from wstream.sse import sse_app
-from wstream.wire import CLOSING_MEMO, OFFSET_QUERY, POLL_HANDLER, PUBLISH_SIGNAL, SealedSegment
+from wstream.wire import (
+    CLOSING_MEMO,
+    OFFSET_QUERY,
+    POLL_HANDLER,
+    PUBLISH_SIGNAL,
+    PollInput,
+    SealedSegment,
+    encode_poll,
+    parse_poll_result,
+)
 
 #: ~150-byte items, as in the issue's measurements.
 PAD = "x" * 130
@@ -353,6 +364,37 @@ async def test_an_official_client_sees_sealed_segments_as_truncated(
     )
     assert [i.offset for i in ours] == list(range(len(ours)))
     assert ours[first.offset].data == first.data
+
+
+async def test_a_closed_run_answers_a_binary_page_only_to_a_reader_that_asks(
+    client: Client, long_worker: Worker, task_queue: str
+) -> None:
+    args = LongInput(run_log_bytes=48 * 1024, tail_bytes=1024)
+    workflow_id = await start_long(client, task_queue, args)
+    await publish_until_runs(
+        client, workflow_id, 2, count=600, chunk=300, pace=40, max_batch_bytes=8 * 1024
+    )
+    await finish(client, workflow_id)
+    # Visibility lists the newest run first: the oldest holds the stream's first items.
+    first_run = min(await runs_of(client, workflow_id), key=lambda run: run.start_time)
+    sealed = client.get_workflow_handle(workflow_id, run_id=first_run.run_id)
+
+    async def ask(**flags: bool) -> Payload:
+        request = encode_poll(PollInput(["items"], 0, **flags))
+        answer: RawValue = await sealed.query(POLL_HANDLER, RawValue(request), result_type=RawValue)
+        return answer.payload
+
+    binary = await ask(compress=True, raw_pages=True)
+    # A wstream reader from before binary pages asks with compress only; others with neither.
+    older = await ask(compress=True)
+    official = await ask()
+    assert is_raw_page(binary) and not is_raw_page(older) and not is_raw_page(official)
+    assert b"items_zlib" in older.data and b"items_zlib" not in official.data
+    pages = [parse_raw_page(binary.data), parse_poll_result(older.data)]
+    pages.append(parse_poll_result(official.data))
+    rows = [[(i.topic, i.offset, i.payload()) for i in page.items] for page in pages]
+    assert rows[0] == rows[1] == rows[2] and len(rows[0]) > 100
+    assert all(isinstance(item, RawItem) for item in pages[0].items)
 
 
 class RefusedAsCompleted(Interceptor):
