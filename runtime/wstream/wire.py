@@ -475,6 +475,16 @@ _POLL_RESULT_OVERHEAD: Final = (
 )
 
 
+def plain_json_strings(document: bytes) -> bool:
+    """Whether every string in the JSON ``document`` is written as itself, unescaped.
+
+    So it is when the document is ASCII with no backslash: a quote, a control or a non-ASCII
+    character inside a string would have been escaped. Then each of its strings weighs its
+    length plus its quotes in :func:`json_string_size`'s measure.
+    """
+    return document.isascii() and b"\\" not in document
+
+
 def json_string_size(text: str) -> int:
     """Bytes of ``text`` as a JSON string, quotes included, as this module writes it.
 
