@@ -227,7 +227,8 @@ class Feed:
                     _END_OFFSET_ATTEMPTS,
                     error,
                 )
-                await asyncio.sleep(_END_OFFSET_RETRY_SECONDS)
+                if attempt < _END_OFFSET_ATTEMPTS:
+                    await asyncio.sleep(_END_OFFSET_RETRY_SECONDS)
         return None
 
     def _finish(self, error: BaseException | None) -> None:
