@@ -466,13 +466,12 @@ class WorkflowStream:
         topic_sizes = {
             topic: json_string_size(topic) + ITEM_OVERHEAD for topic in set(batch.topics)
         }
+        pairs = zip(batch.topics, batch.data, strict=True)
         if plain_json_strings(raw.payload.data):
             # Nothing in the batch is escaped, so no item's wire form needs escaping either:
             # one scan of the signal instead of a check per item (a replay applies them all).
-            pairs = zip(batch.topics, batch.data, strict=True)
             sizes = [topic_sizes[topic] + len(data) + 2 for topic, data in pairs]
         else:
-            pairs = zip(batch.topics, batch.data, strict=True)
             sizes = [topic_sizes[topic] + json_string_size(data) for topic, data in pairs]
         first = self.end_offset
         self._retained_bytes += sum(sizes) + _digits(first, first + len(sizes))
